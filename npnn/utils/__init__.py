@@ -1,0 +1,2 @@
+"""Utilities, laid out like ``torch.utils``."""
+from . import data
