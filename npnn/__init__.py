@@ -1,0 +1,26 @@
+"""npnn: a PyTorch-compatible deep learning framework on NumPy (CPU) and CuPy (GPU).
+
+``import npnn as torch`` runs typical PyTorch training code. This module only re-exports.
+"""
+from .backend import device, Generator, manual_seed, initial_seed, seed, get_rng_state, set_rng_state
+from .backend import default_generator as _default_generator
+from .backend.device import get_default_device, set_default_device
+from .backend.dtypes import (dtype, float16, float32, float64, bfloat16, complex64, complex128, int8, int16,
+                             int32, int64, uint8, bool_ as bool, half, float, double, short, int, long, cfloat,
+                             cdouble, get_default_dtype, set_default_dtype)
+from .tensor import Tensor, Size
+from .creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, zeros_like, ones_like,
+                       empty_like, full_like, eye, arange, linspace, logspace, rand, randn, randint, randperm,
+                       normal, bernoulli, multinomial, poisson, rand_like, randn_like, randint_like, scalar_tensor,
+                       empty_strided, complex, polar)
+from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
+    is_inference_mode_enabled
+from .autograd.ops import *  # noqa: F401,F403  (the op functions: npnn.exp, npnn.cat, ...)
+from .autograd.ops import TENSOR_METHODS as _TM, INPLACE_METHODS as _IM
+from ._tensor_str import set_printoptions
+from . import autograd
+from .functional_api import *  # noqa: F401,F403
+
+default_generator = _default_generator()
+
+del _TM, _IM

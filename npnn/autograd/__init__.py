@@ -1,0 +1,18 @@
+"""Autograd: the tape-ordered engine, grad modes, custom Functions, gradcheck and functional transforms."""
+from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
+                        is_inference_mode_enabled)
+from .functions import backward, grad
+from .function import Function, FunctionCtx, once_differentiable
+from .node import Node
+from . import grad_mode
+
+
+def __getattr__(name):
+    # gradcheck and functional import tensor-level code; load them on first use
+    if name in ('gradcheck', 'gradgradcheck'):
+        from . import _gradcheck as _gc
+        return getattr(_gc, name)
+    if name == 'functional':
+        import importlib
+        return importlib.import_module('.functional', __name__)
+    raise AttributeError(f"module 'npnn.autograd' has no attribute '{name}'")

@@ -1,0 +1,197 @@
+"""Reverse-mode execution: run the nodes reachable from the roots in reverse tape order."""
+import heapq
+
+from .grad_mode import state
+from .node import Node
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inputs=None, accumulate=True,
+                 allow_unused=False):
+    """Backpropagate ``grad_roots`` from ``roots``.
+
+    With ``accumulate`` the leaves' (or ``inputs``') ``.grad`` is accumulated; otherwise the gradients of
+    ``inputs`` are returned in order (``autograd.grad``).
+    """
+    from ..tensor import Tensor
+    buffers = {}       # node -> grad (or list of grads for multi-output nodes)
+    heap = []
+    leaf_grads = {}    # id(leaf) -> [leaf, grad]
+    # capture points for `inputs`
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for i, t in enumerate(inputs):
+            e = t._edge() if t._rg else None
+            if e is None:
+                continue
+            capture.setdefault(_key(e), []).append(i)
+
+    for r, g in zip(roots, grad_roots):
+        e = r._edge() if r._rg else None
+        if e is None:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        _push(e, g, buffers, heap, leaf_grads)
+
+    captured = [None] * (len(inputs) if inputs is not None else 0)
+    prev_enabled = state.enabled
+    state.enabled = create_graph
+    try:
+        while heap:
+            _, _, node = heapq.heappop(heap)
+            grads = buffers.pop(node)
+            if node.pre_hooks:
+                grads = _run_pre_hooks(node, grads)
+            if capture is not None:
+                if node.n_outputs == 1:
+                    idxs = capture.get(node)
+                    if idxs:
+                        for i in idxs:
+                            captured[i] = grads
+                else:
+                    for k, g in enumerate(grads):
+                        for i in capture.get((node, k), ()):
+                            captured[i] = g
+            if node.released:
+                from .node import _raise_released
+                _raise_released()
+            in_grads = node.backward(grads)
+            if node.hooks:
+                for h in node.hooks:
+                    r = h(in_grads if isinstance(in_grads, tuple) else (in_grads,),
+                          grads if isinstance(grads, list) else (grads,))
+                    if r is not None:
+                        in_grads = tuple(r)
+            if not retain_graph:
+                node.release()
+            nxt = node.next
+            if len(nxt) == 1 and not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            for e, g in zip(nxt, in_grads):
+                if e is None or g is None:
+                    continue
+                _push(e, g, buffers, heap, leaf_grads)
+    finally:
+        state.enabled = prev_enabled
+
+    # leaves
+    if capture is not None:
+        for i, t in enumerate(inputs):
+            if t._node is None and t._rg:
+                lg = leaf_grads.get(id(t))
+                if lg is not None:
+                    captured[i] = _leaf_hooks(t, lg[1])
+    if accumulate:
+        wanted = None if inputs is None else {id(t) for t in inputs}
+        handed = {id(g._data) for g in grad_roots}  # arrays a leaf must not own without copying
+        for key, (leaf, g) in leaf_grads.items():
+            if wanted is not None and key not in wanted:
+                continue
+            g = _leaf_hooks(leaf, g)
+            if g is None:
+                continue
+            if not create_graph:
+                g = g.detach() if g._node is not None else g
+            if leaf.grad is None:
+                if g._data.shape != leaf._data.shape:
+                    g = g.expand(leaf._data.shape).clone()
+                leaf.grad = g if create_graph else _own(g, handed)
+            else:
+                if create_graph:
+                    leaf.grad = leaf.grad + g
+                else:
+                    leaf.grad._data += g._data
+                    leaf.grad._vc[0] += 1
+        if inputs is not None:  # non-leaf inputs of backward(inputs=...)
+            for i, t in enumerate(inputs):
+                if t._node is not None and captured[i] is not None:
+                    g = captured[i]
+                    t.grad = g if t.grad is None else t.grad + g
+        return None
+    for i, g in enumerate(captured):
+        if g is None and not allow_unused:
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                               "Set allow_unused=True if this is the desired behavior.")
+    return tuple(captured)
+
+
+def _own(g, handed):
+    """A gradient the leaf may own: in-place updates of ``.grad`` (accumulation, clipping) must never write
+    into a view, a read-only broadcast, the caller's ``gradient`` or another leaf's gradient."""
+    from ..tensor import Tensor
+    a = g._data
+    if id(a) in handed or a.base is not None or not a.flags.writeable:
+        a = a.copy()
+    handed.add(id(a))
+    return Tensor._make(a)
+
+
+def _key(e):
+    if isinstance(e, Node) or type(e) is tuple:
+        return e
+    return e  # leaf tensor
+
+
+def _push(e, g, buffers, heap, leaf_grads):
+    if isinstance(e, Node):
+        cur = buffers.get(e, _MISSING)
+        if cur is _MISSING:
+            buffers[e] = g
+            heapq.heappush(heap, (-e.seq, id(e), e))
+        else:
+            buffers[e] = cur + g
+    elif type(e) is tuple:
+        node, idx = e
+        cur = buffers.get(node, _MISSING)
+        if cur is _MISSING:
+            lst = [None] * node.n_outputs
+            lst[idx] = g
+            buffers[node] = lst
+            heapq.heappush(heap, (-node.seq, id(node), node))
+        else:
+            cur[idx] = _add(cur[idx], g)
+    else:  # a leaf tensor
+        k = id(e)
+        cur = leaf_grads.get(k)
+        if cur is None:
+            leaf_grads[k] = [e, g]
+        else:
+            cur[1] = cur[1] + g
+
+
+_MISSING = object()
+
+
+def _run_pre_hooks(node, grads):
+    for idx, fn in list(node.pre_hooks):
+        if node.n_outputs == 1:
+            r = fn(grads) if idx >= 0 else fn((grads,))
+            if r is not None:
+                grads = r if idx >= 0 else r[0]
+        else:
+            if idx < 0:
+                r = fn(tuple(grads))
+                if r is not None:
+                    grads = list(r)
+            elif grads[idx] is not None:
+                r = fn(grads[idx])
+                if r is not None:
+                    grads[idx] = r
+    return grads
+
+
+def _leaf_hooks(leaf, g):
+    hooks = leaf._hooks
+    if hooks:
+        for fn in list(hooks.values()):
+            r = fn(g)
+            if r is not None:
+                g = r
+    return g

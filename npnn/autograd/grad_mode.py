@@ -1,0 +1,131 @@
+"""Grad modes: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``inference_mode`` (thread-local)."""
+import functools
+import threading
+
+
+class _State(threading.local):
+    enabled = True
+    inference = False
+
+
+state = _State()
+
+
+def is_grad_enabled():
+    """True when operations are recorded for autograd in this thread."""
+    return state.enabled
+
+
+def is_inference_mode_enabled():
+    return state.inference
+
+
+class _Mode:
+    """Base for grad-mode context managers that also work as decorators."""
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(*self._args()):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def _args(self):
+        return ()
+
+    def clone(self):
+        return self.__class__(*self._args())
+
+
+class no_grad(_Mode):
+    """Disable gradient recording inside the block or decorated function."""
+
+    def __init__(self, orig_func=None):
+        self._fn = orig_func if callable(orig_func) else None
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if callable(orig_func):  # used as @no_grad without parentheses
+            self.__init__()
+            return self(orig_func)
+        return self
+
+    def __enter__(self):
+        self.prev = state.enabled
+        state.enabled = False
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev
+        return False
+
+
+class enable_grad(_Mode):
+    """Enable gradient recording inside the block or decorated function."""
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if callable(orig_func):
+            return self(orig_func)
+        return self
+
+    def __init__(self, orig_func=None):
+        pass
+
+    def __enter__(self):
+        self.prev = state.enabled
+        state.enabled = True
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev
+        return False
+
+
+class set_grad_enabled(_Mode):
+    """Set gradient recording on or off; applies immediately, and as a context manager restores on exit."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not {type(mode).__name__}")
+        self.prev = state.enabled
+        self.mode = mode
+        state.enabled = mode
+
+    def _args(self):
+        return (self.mode,)
+
+    def __enter__(self):
+        state.enabled = self.mode
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        state.enabled = self.prev  # as a decorator it must not change the mode now
+        return super().__call__(fn)
+
+
+class inference_mode(_Mode):
+    """Like ``no_grad`` (tensors made inside never record); ``inference_mode(False)`` is a no-op."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):
+            self.__init__(True)
+            return self(mode)
+        return self
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode) if not callable(mode) else True
+
+    def _args(self):
+        return (self.mode,)
+
+    def __enter__(self):
+        self.prev = (state.enabled, state.inference)
+        if self.mode:
+            state.enabled, state.inference = False, True
+
+    def __exit__(self, *exc):
+        state.enabled, state.inference = self.prev
+        return False

@@ -1,0 +1,36 @@
+"""The differentiable ops. Each module holds ops of one family: forward on arrays plus backward rule."""
+from ._util import norm_dim, norm_dims, to_tensor_like, check_same_device, sum_to  # noqa: F401
+from .elementwise import *  # noqa: F401,F403
+from .elementwise import _rsub, _rpow  # noqa: F401
+from . import elementwise  # noqa: F401
+from .reduction import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
+from .matrix import *  # noqa: F401,F403
+
+# ops that are also Tensor methods (x.op(...) == npnn.op(x, ...))
+TENSOR_METHODS = '''
+add sub mul div true_divide floor_divide pow maximum minimum fmax fmin atan2 arctan2 fmod remainder hypot
+exp exp2 expm1 log log2 log10 log1p sqrt rsqrt sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh sigmoid
+erf erfc erfinv reciprocal abs absolute neg negative relu sign sgn floor ceil trunc fix frac square round
+clamp clip clamp_min clamp_max where lerp nan_to_num xlogy positive
+eq ne lt le gt ge greater greater_equal less less_equal not_equal isnan isinf isfinite isposinf isneginf signbit
+logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not isclose allclose equal
+sum mean prod max min amax amin aminmax argmax argmin var std logsumexp cumsum cumprod cummax cummin logcumsumexp
+all any count_nonzero norm
+reshape view view_as reshape_as flatten unflatten permute transpose swapaxes swapdims t movedim moveaxis squeeze
+unsqueeze expand expand_as broadcast_to narrow split chunk tensor_split unbind select flip fliplr flipud roll rot90
+repeat tile repeat_interleave contiguous clone
+index_select index_add index_add_ index_copy index_copy_ index_fill index_fill_ index_put index_put_ masked_fill
+masked_fill_ masked_select masked_scatter nonzero argwhere take put_ put gather take_along_dim scatter scatter_
+scatter_add scatter_add_ scatter_reduce
+matmul mm bmm mv dot vdot outer ger addmm addmv addbmm baddbmm addr
+'''.split()
+
+# out-of-place ops that get a generic in-place twin (x.exp_() ...)
+INPLACE_METHODS = '''
+pow exp expm1 log log2 log10 log1p sqrt rsqrt sin cos tan asin acos atan sinh cosh tanh sigmoid erf erfinv
+reciprocal abs neg relu sign floor ceil trunc frac round clamp clip clamp_min clamp_max lerp nan_to_num fmod remainder
+atan2 maximum minimum square masked_scatter eq ne lt le gt ge logical_not logical_and logical_or cumsum
+addmm addmv addbmm baddbmm addr hypot
+'''.split()

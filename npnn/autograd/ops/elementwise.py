@@ -1,0 +1,742 @@
+"""Elementwise ops: arithmetic, comparison and math functions, each with its backward rule."""
+import math
+
+import numpy as np
+import scipy.special as _sp
+
+from ...backend.device import array_module
+from ..node import Node
+from ._util import binary_arrays, float_dtype_of, grad_for, make, recording, Tensor, SCALARS
+
+# ---------------------------------------------------------------------------------------------------------
+# binary arithmetic
+
+
+class AddBackward0(Node):
+    __slots__ = ('sa', 'sb', 'alpha')
+    saves = False
+
+    def backward(self, g):
+        ga = g if self.next[0] is not None else None
+        gb = None
+        if self.next[1] is not None:
+            gb = g if self.alpha == 1 else g * self.alpha
+        return (_fit(ga, self.sa), _fit(gb, self.sb))
+
+
+class SubBackward0(AddBackward0):
+    __slots__ = ()
+
+    def backward(self, g):
+        ga = g if self.next[0] is not None else None
+        gb = -g if self.alpha == 1 else g * (-self.alpha)
+        return (_fit(ga, self.sa), _fit(gb if self.next[1] is not None else None, self.sb))
+
+
+def _fit(g, spec):
+    """Reduce/cast gradient ``g`` to ``spec = (shape, np dtype)``."""
+    if g is None:
+        return None
+    shape, dt = spec
+    d = g._data
+    if d.shape != shape:
+        from ._util import sum_to
+        g = sum_to(g, shape)
+    if g._data.dtype != dt:
+        g = g._cast(dt)
+    return g
+
+
+def add(input, other, *, alpha=1, out=None):
+    """``input + alpha * other`` with broadcasting."""
+    a, b, bt = binary_arrays(input, other)
+    if alpha != 1:
+        b = b * alpha
+    r = a + b
+    if recording(input, bt):
+        n = AddBackward0((input, bt))
+        n.sa = (input._data.shape, input._data.dtype)
+        n.sb = (bt._data.shape, bt._data.dtype) if bt is not None else None
+        n.alpha = alpha
+        return _out(make(r, n), out)
+    return _out(make(r), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """``input - alpha * other`` with broadcasting."""
+    a, b, bt = binary_arrays(input, other)
+    if a.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if alpha != 1:
+        b = b * alpha
+    r = a - b
+    if recording(input, bt):
+        n = SubBackward0((input, bt))
+        n.sa = (input._data.shape, input._data.dtype)
+        n.sb = (bt._data.shape, bt._data.dtype) if bt is not None else None
+        n.alpha = alpha
+        return _out(make(r, n), out)
+    return _out(make(r), out)
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input``."""
+    return neg(input) * alpha + other if alpha != 1 else _rsub(input, other)
+
+
+def _rsub(t, s):
+    a, b, bt = binary_arrays(t, s)
+    r = b - a
+    if recording(t):
+        n = SubBackward0((bt, t) if bt is not None else (None, t))
+        n.sa = (bt._data.shape, bt._data.dtype) if bt is not None else None
+        n.sb = (t._data.shape, t._data.dtype)
+        n.alpha = 1
+        return make(r, n)
+    return make(r)
+
+
+class MulBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.saved_tensors()
+        na, nb = self.next
+        ga = grad_for(g * b, a) if na is not None else None
+        gb = grad_for(g * a, b) if nb is not None else None
+        return ga, gb
+
+
+class MulBackward1(Node):  # tensor * scalar
+    __slots__ = ('s', 'dt')
+    saves = False
+
+    def backward(self, g):
+        r = g * self.s
+        return r if r._data.dtype == self.dt else r._cast(self.dt)
+
+
+def mul(input, other, *, out=None):
+    """Elementwise product with broadcasting."""
+    a, b, bt = binary_arrays(input, other)
+    r = a * b
+    if recording(input, bt):
+        if bt is None:
+            n = MulBackward1((input,))
+            n.s = b
+            n.dt = input._data.dtype
+        else:
+            n = MulBackward0((input, bt))
+            n.save(input, bt)
+        return _out(make(r, n), out)
+    return _out(make(r), out)
+
+
+class DivBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.saved_tensors()
+        na, nb = self.next
+        ga = grad_for(g / b, a) if na is not None else None
+        gb = grad_for(-g * a / (b * b), b) if nb is not None else None
+        return ga, gb
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """True division (``rounding_mode=None``), or 'trunc'/'floor' rounding division."""
+    a, b, bt = binary_arrays(input, other)
+    xp = array_module(a)
+    if rounding_mode is not None:
+        if rounding_mode not in ('trunc', 'floor'):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        if a.dtype.kind in 'iub' and (not isinstance(b, float)):
+            r = xp.floor_divide(a, b) if rounding_mode == 'floor' else _trunc_div_int(xp, a, b)
+        else:
+            r = xp.floor(a / b) if rounding_mode == 'floor' else xp.trunc(a / b)
+        return _out(make(r.astype(a.dtype, copy=False) if hasattr(r, 'astype') else r), out)
+    if a.dtype.kind in 'iub':
+        fd = float_dtype_of(a)
+        a = a.astype(fd)
+        if bt is not None:
+            b = b.astype(fd)
+        elif isinstance(b, int):
+            b = float(b)
+    r = a / b
+    if recording(input, bt):
+        if bt is None:
+            n = MulBackward1((input,))
+            n.s = 1.0 / b
+            n.dt = input._data.dtype
+        else:
+            n = DivBackward0((input, bt))
+            n.save(input, bt)
+        return _out(make(r, n), out)
+    return _out(make(r), out)
+
+
+def _trunc_div_int(xp, a, b):
+    q = xp.abs(a) // xp.abs(b)
+    return q * xp.sign(a) * xp.sign(b)
+
+
+def true_divide(input, other):
+    return div(input, other)
+
+
+def floor_divide(input, other):
+    return div(input, other, rounding_mode='floor')
+
+
+def rdiv(t, s):
+    """``s / t`` for a scalar or tensor ``s``."""
+    from ._util import to_tensor_like
+    st = to_tensor_like(s, t)
+    if st._data.dtype.kind in 'iub' and t._data.dtype.kind in 'iub':
+        return div(st._cast(float_dtype_of(st._data)), t)
+    if st._data.dtype != t._data.dtype and st._data.ndim == 0 and not isinstance(s, Tensor()):
+        st = st._cast(float_dtype_of(t._data))
+    return div(st, t)
+
+
+class PowBackward0(Node):  # tensor ** scalar
+    __slots__ = ('e',)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors()
+        e = self.e
+        if e == 0:
+            return g * 0.0
+        if e == 1:
+            return g
+        if e == 2:
+            return g * x * 2.0
+        return g * e * x ** (e - 1)
+
+
+class PowBackward1(Node):  # tensor ** tensor
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.saved_tensors()
+        na, nb = self.next
+        ga = grad_for(g * b * a ** (b - 1), a) if na is not None else None
+        gb = None
+        if nb is not None:
+            # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0
+            y = self.output()
+            la = log(where(a == 0, ones_like_val(a, 1.0), a))
+            gb = grad_for(g * y * la, b)
+        return ga, gb
+
+
+class PowBackward2(Node):  # scalar ** tensor
+    __slots__ = ('base',)
+
+    def backward(self, g):
+        y = self.output()
+        return g * y * math.log(self.base) if self.base > 0 else g * 0.0
+
+
+def ones_like_val(t, v):
+    xp = array_module(t._data)
+    return make(xp.full(t._data.shape, v, dtype=t._data.dtype))
+
+
+def pow(input, exponent, *, out=None):
+    """``input ** exponent`` (either may be a scalar)."""
+    T = Tensor()
+    if not isinstance(input, T):
+        return _rpow(exponent, input)
+    a, b, bt = binary_arrays(input, exponent)
+    xp = array_module(a)
+    if bt is None:
+        if a.dtype.kind in 'iu' and isinstance(b, int) and b < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if b == 2:
+            r = a * a
+        elif b == 0.5:
+            r = xp.sqrt(a)
+        else:
+            r = a ** b
+        if recording(input):
+            n = PowBackward0((input,))
+            n.save(input)
+            n.e = b
+            return _out(make(r, n), out)
+        return _out(make(r), out)
+    r = a ** b
+    if recording(input, bt):
+        n = PowBackward1((input, bt))
+        n.save(input, bt)
+        res = make(r, n)
+        n.save_output(res)
+        return _out(res, out)
+    return _out(make(r), out)
+
+
+def _rpow(t, base):
+    """``base ** t`` for a Python scalar base."""
+    a = t._data
+    xp = array_module(a)
+    if a.dtype.kind in 'iub' and isinstance(base, float):
+        a = a.astype(float_dtype_of(a))
+    r = xp.power(xp.asarray(base, dtype=a.dtype), a)
+    if recording(t):
+        n = PowBackward2((t,))
+        n.base = base
+        res = make(r, n)
+        n.save_output(res)
+        return res
+    return make(r)
+
+
+class _Binary2(Node):
+    """Backward for maximum/minimum/atan2/fmod/remainder/hypot/copysign-like ops."""
+    __slots__ = ('rule',)
+
+    def backward(self, g):
+        a, b = self.saved_tensors()
+        ga, gb = self.rule(g, a, b, self)
+        na, nb = self.next
+        return (grad_for(ga, a) if na is not None and ga is not None else None,
+                grad_for(gb, b) if nb is not None and gb is not None else None)
+
+
+def _binary_op(name, fwd, rule):
+    cls = type(name, (_Binary2,), {'__slots__': ()})
+
+    def op(input, other, *, out=None):
+        from ._util import to_tensor_like
+        T = Tensor()
+        if not isinstance(input, T):
+            input = to_tensor_like(input, other)
+        a, b, bt = binary_arrays(input, other)
+        r = fwd(array_module(a), a, b)
+        if recording(input, bt):
+            if bt is None:
+                bt = make(array_module(a).asarray(b, dtype=a.dtype))
+            n = cls((input, bt))
+            n.save(input, bt)
+            n.rule = rule
+            res = make(r, n)
+            if name.startswith('Atan2') or name.startswith('Hypot'):
+                n.save_output(res)
+            return _out(res, out)
+        return _out(make(r), out)
+    return op
+
+
+def _max_rule(g, a, b, n):
+    mask_a = (a > b)._cast(g._data.dtype) + (a == b)._cast(g._data.dtype) * 0.5
+    return g * mask_a, g * (1.0 - mask_a)
+
+
+def _min_rule(g, a, b, n):
+    mask_a = (a < b)._cast(g._data.dtype) + (a == b)._cast(g._data.dtype) * 0.5
+    return g * mask_a, g * (1.0 - mask_a)
+
+
+def _atan2_rule(g, a, b, n):
+    d = a * a + b * b
+    return g * b / d, -g * a / d
+
+
+def _fmod_rule(g, a, b, n):
+    return g, -g * (a / b).trunc()
+
+
+def _rem_rule(g, a, b, n):
+    return g, -g * (a / b).floor()
+
+
+def _hypot_rule(g, a, b, n):
+    y = n.output()
+    return g * a / y, g * b / y
+
+
+maximum = _binary_op('MaximumBackward0', lambda xp, a, b: xp.maximum(a, b), _max_rule)
+minimum = _binary_op('MinimumBackward0', lambda xp, a, b: xp.minimum(a, b), _min_rule)
+fmax = _binary_op('FmaxBackward0', lambda xp, a, b: xp.fmax(a, b), _max_rule)
+fmin = _binary_op('FminBackward0', lambda xp, a, b: xp.fmin(a, b), _min_rule)
+atan2 = _binary_op('Atan2Backward0', lambda xp, a, b: xp.arctan2(a, b), _atan2_rule)
+arctan2 = atan2
+fmod = _binary_op('FmodBackward0', lambda xp, a, b: xp.fmod(a, b), _fmod_rule)
+remainder = _binary_op('RemainderBackward0', lambda xp, a, b: xp.remainder(a, b), _rem_rule)
+hypot = _binary_op('HypotBackward0', lambda xp, a, b: xp.hypot(a, b), _hypot_rule)
+
+
+def _out(res, out):
+    if out is None:
+        return res
+    out._assign_out(res)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# unary math
+
+
+class _Unary(Node):
+    __slots__ = ()
+    rule = None
+    use_input = True
+    use_output = False
+
+    def backward(self, g):
+        x = self.saved_tensors()[0] if self.use_input else None
+        y = self.output() if self.use_output else None
+        return type(self).rule(g, x, y)
+
+
+def _unary(name, fwd, rule, use_input=True, use_output=False, float_only=True, int_ok=False):
+    cls = type(name, (_Unary,), {'__slots__': (), 'rule': staticmethod(rule) if rule else None,
+                                 'use_input': use_input, 'use_output': use_output,
+                                 'saves': use_input or use_output})
+
+    def op(input, *, out=None):
+        a = input._data
+        if float_only and a.dtype.kind in 'biu':
+            a = a.astype(float_dtype_of(a))
+        r = fwd(array_module(a), a)
+        if rule is not None and recording(input):
+            n = cls((input,))
+            if use_input:
+                n.save(input)
+            res = make(r, n)
+            if use_output:
+                n.save_output(res)
+            return _out(res, out)
+        return _out(make(r), out)
+    op.__name__ = name.replace('Backward0', '').lower()
+    return op
+
+
+def _erfinv(xp, a):
+    if xp is np:
+        return _sp.erfinv(a).astype(a.dtype, copy=False)
+    import cupyx.scipy.special as cs
+    return cs.erfinv(a)
+
+
+def _erf(xp, a):
+    if xp is np:
+        return _sp.erf(a).astype(a.dtype, copy=False)
+    import cupyx.scipy.special as cs
+    return cs.erf(a)
+
+
+def _erfc(xp, a):
+    if xp is np:
+        return _sp.erfc(a).astype(a.dtype, copy=False)
+    import cupyx.scipy.special as cs
+    return cs.erfc(a)
+
+
+def _sigmoid_fwd(xp, a):
+    # 1/(1+exp(-x)) computed without overflow warnings for large |x|
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+_SQRT_PI = math.sqrt(math.pi)
+
+exp = _unary('ExpBackward0', lambda xp, a: xp.exp(a), lambda g, x, y: g * y, False, True)
+exp2 = _unary('Exp2Backward0', lambda xp, a: xp.exp2(a), lambda g, x, y: g * y * math.log(2.0), False, True)
+expm1 = _unary('Expm1Backward0', lambda xp, a: xp.expm1(a), lambda g, x, y: g * (y + 1.0), False, True)
+log = _unary('LogBackward0', lambda xp, a: xp.log(a), lambda g, x, y: g / x)
+log2 = _unary('Log2Backward0', lambda xp, a: xp.log2(a), lambda g, x, y: g / (x * math.log(2.0)))
+log10 = _unary('Log10Backward0', lambda xp, a: xp.log10(a), lambda g, x, y: g / (x * math.log(10.0)))
+log1p = _unary('Log1PBackward0', lambda xp, a: xp.log1p(a), lambda g, x, y: g / (x + 1.0))
+sqrt = _unary('SqrtBackward0', lambda xp, a: xp.sqrt(a), lambda g, x, y: g / (y * 2.0), False, True)
+rsqrt = _unary('RsqrtBackward0', lambda xp, a: 1 / xp.sqrt(a), lambda g, x, y: g * y * y * y * -0.5, False, True)
+sin = _unary('SinBackward0', lambda xp, a: xp.sin(a), lambda g, x, y: g * x.cos())
+cos = _unary('CosBackward0', lambda xp, a: xp.cos(a), lambda g, x, y: -g * x.sin())
+tan = _unary('TanBackward0', lambda xp, a: xp.tan(a), lambda g, x, y: g * (y * y + 1.0), False, True)
+asin = _unary('AsinBackward0', lambda xp, a: xp.arcsin(a), lambda g, x, y: g * (1.0 - x * x).rsqrt())
+acos = _unary('AcosBackward0', lambda xp, a: xp.arccos(a), lambda g, x, y: -g * (1.0 - x * x).rsqrt())
+atan = _unary('AtanBackward0', lambda xp, a: xp.arctan(a), lambda g, x, y: g / (x * x + 1.0))
+sinh = _unary('SinhBackward0', lambda xp, a: xp.sinh(a), lambda g, x, y: g * x.cosh())
+cosh = _unary('CoshBackward0', lambda xp, a: xp.cosh(a), lambda g, x, y: g * x.sinh())
+tanh = _unary('TanhBackward0', lambda xp, a: xp.tanh(a), lambda g, x, y: g * (1.0 - y * y), False, True)
+asinh = _unary('AsinhBackward0', lambda xp, a: xp.arcsinh(a), lambda g, x, y: g * (x * x + 1.0).rsqrt())
+acosh = _unary('AcoshBackward0', lambda xp, a: xp.arccosh(a), lambda g, x, y: g * (x * x - 1.0).rsqrt())
+atanh = _unary('AtanhBackward0', lambda xp, a: xp.arctanh(a), lambda g, x, y: g / (1.0 - x * x))
+sigmoid = _unary('SigmoidBackward0', _sigmoid_fwd, lambda g, x, y: g * y * (1.0 - y), False, True)
+erf = _unary('ErfBackward0', _erf, lambda g, x, y: g * (2.0 / _SQRT_PI) * (-(x * x)).exp())
+erfc = _unary('ErfcBackward0', _erfc, lambda g, x, y: g * (-2.0 / _SQRT_PI) * (-(x * x)).exp())
+erfinv = _unary('ErfinvBackward0', _erfinv, lambda g, x, y: g * (_SQRT_PI / 2.0) * (y * y).exp(), False, True)
+reciprocal = _unary('ReciprocalBackward0', lambda xp, a: 1 / a, lambda g, x, y: -g * y * y, False, True)
+abs = _unary('AbsBackward0', lambda xp, a: xp.abs(a), lambda g, x, y: g * x.sign(), float_only=False)
+absolute = abs
+neg = _unary('NegBackward0', lambda xp, a: -a, lambda g, x, y: -g, False, False, float_only=False)
+negative = neg
+relu = _unary('ReluBackward0', lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
+              lambda g, x, y: g * (y > 0)._cast(g._data.dtype), False, True, float_only=False)
+sign = _unary('SignBackward0', lambda xp, a: xp.sign(a), lambda g, x, y: g * 0.0, False, False, float_only=False)
+sgn = sign
+_zero_rule = lambda g, x, y: g * 0.0  # noqa: E731  (piecewise-constant ops)
+floor = _unary('FloorBackward0', lambda xp, a: xp.floor(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False)
+ceil = _unary('CeilBackward0', lambda xp, a: xp.ceil(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False)
+trunc = _unary('TruncBackward0', lambda xp, a: xp.trunc(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False)
+fix = trunc
+frac = _unary('FracBackward0', lambda xp, a: a - xp.trunc(a), lambda g, x, y: g, False, False)
+square = _unary('PowBackward0', lambda xp, a: a * a, lambda g, x, y: g * x * 2.0, float_only=False)
+logit_ = None
+
+
+def round(input, *, decimals=0, out=None):
+    """Round half to even (like PyTorch); ``decimals`` rounds to that many decimal places."""
+    xp = array_module(input._data)
+    r = xp.round(input._data, decimals) if decimals else xp.rint(input._data) if input._data.dtype.kind == 'f' \
+        else input._data.copy()
+    if recording(input):
+        n = _unary_zero((input,))
+        return _out(make(r, n), out)
+    return _out(make(r), out)
+
+
+class RoundBackward0(Node):
+    __slots__ = ()
+    saves = False
+
+    def backward(self, g):
+        return g * 0.0
+
+
+_unary_zero = RoundBackward0
+
+
+def positive(input):
+    return input
+
+
+# ---------------------------------------------------------------------------------------------------------
+# clamp, lerp, where, nan_to_num and friends
+
+
+class ClampBackward1(Node):
+    __slots__ = ('lo', 'hi')
+
+    def backward(self, g):
+        (x,) = self.saved_tensors()
+        m = None
+        xd = x._data
+        xp = array_module(xd)
+        mask = xp.ones(xd.shape, dtype=bool)
+        if self.lo is not None:
+            mask &= xd >= (self.lo._data if isinstance(self.lo, Tensor()) else self.lo)
+        if self.hi is not None:
+            mask &= xd <= (self.hi._data if isinstance(self.hi, Tensor()) else self.hi)
+        m = make(mask.astype(g._data.dtype))
+        return g * m
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """Clamp into ``[min, max]`` (either may be None, a number or a tensor)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    T = Tensor()
+    a = input._data
+    xp = array_module(a)
+    lo = min._data if isinstance(min, T) else min
+    hi = max._data if isinstance(max, T) else max
+    if isinstance(lo, float) and a.dtype.kind in 'iub' or isinstance(hi, float) and a.dtype.kind in 'iub':
+        a = a.astype(float_dtype_of(a))
+    r = a
+    if lo is not None:
+        r = xp.maximum(r, lo)
+    if hi is not None:
+        r = xp.minimum(r, hi)
+    if r is a:
+        r = a.copy()
+    r = r.astype(a.dtype, copy=False) if not isinstance(lo, xp.ndarray) and not isinstance(hi, xp.ndarray) else r
+    if recording(input):
+        n = ClampBackward1((input,))
+        n.save(input)
+        n.lo, n.hi = min, max
+        return _out(make(r, n), out)
+    return _out(make(r), out)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+class WhereBackward0(Node):
+    __slots__ = ('cond', 'sa', 'sb')
+    saves = False
+
+    def backward(self, g):
+        c = make(self.cond)
+        zero = g * 0.0
+        na, nb = self.next
+        ga = _fit(where(c, g, zero), self.sa) if na is not None else None
+        gb = _fit(where(c, zero, g), self.sb) if nb is not None else None
+        return ga, gb
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """Elements of ``input`` where ``condition`` else of ``other``; with one argument, ``nonzero(as_tuple)``."""
+    T = Tensor()
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    cd = condition._data
+    if cd.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_dtname(cd)}")
+    if not isinstance(input, T):
+        if not isinstance(other, T):
+            from ._util import to_tensor_like
+            input = to_tensor_like(input, condition)
+            if isinstance(input._data.dtype, np.dtype) and input._data.dtype == np.float64 and isinstance(input, T):
+                pass
+        else:
+            from ._util import to_tensor_like
+            input = to_tensor_like(input, other)
+    a, b, bt = binary_arrays(input, other)
+    xp = array_module(a)
+    r = xp.where(cd, a, b)
+    if isinstance(b, SCALARS) and r.dtype != a.dtype:
+        r = r.astype(a.dtype)
+    if recording(input, bt):
+        n = WhereBackward0((input, bt))
+        n.cond = cd
+        n.sa = (input._data.shape, input._data.dtype)
+        n.sb = (bt._data.shape, bt._data.dtype) if bt is not None else None
+        return _out(make(r, n), out)
+    return _out(make(r), out)
+
+
+def _dtname(a):
+    from ...backend.dtypes import from_numpy_dtype
+    return repr(from_numpy_dtype(a.dtype))
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``."""
+    return input + (end - input) * weight
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN and infinities with finite numbers (defaults: 0 and the dtype's extremes)."""
+    xp = array_module(input._data)
+    a = input._data
+    if a.dtype.kind != 'f':
+        return input.clone()
+    fi = np.finfo(a.dtype)
+    hi = fi.max if posinf is None else posinf
+    lo = fi.min if neginf is None else neginf
+    mask = xp.isfinite(a)
+    r = xp.nan_to_num(a, nan=nan, posinf=hi, neginf=lo)
+    if recording(input):
+        return where(make(mask), input, make(r).detach())
+    return make(r)
+
+
+def xlogy(input, other):
+    """``input * log(other)``, 0 where input == 0."""
+    from ._util import to_tensor_like
+    T = Tensor()
+    if not isinstance(input, T):
+        input = to_tensor_like(input, other)
+    if not isinstance(other, T):
+        other = to_tensor_like(other, input)
+    safe = where(input == 0, ones_like_val(other, 1.0) if other._data.shape == input._data.shape else
+                 other * 0.0 + 1.0, other)
+    return where(input == 0, input * 0.0, input * log(safe))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# comparisons and predicates (never differentiable)
+
+
+def _cmp(fn):
+    def op(input, other, *, out=None):
+        a, b, _ = binary_arrays(input, other)
+        return _out(make(fn(a, b)), out)
+    return op
+
+
+eq = _cmp(lambda a, b: a == b)
+ne = _cmp(lambda a, b: a != b)
+lt = _cmp(lambda a, b: a < b)
+le = _cmp(lambda a, b: a <= b)
+gt = _cmp(lambda a, b: a > b)
+ge = _cmp(lambda a, b: a >= b)
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _pred(fn):
+    def op(input):
+        return make(fn(array_module(input._data), input._data))
+    return op
+
+
+isnan = _pred(lambda xp, a: xp.isnan(a))
+isinf = _pred(lambda xp, a: xp.isinf(a))
+isfinite = _pred(lambda xp, a: xp.isfinite(a))
+isposinf = _pred(lambda xp, a: xp.isposinf(a))
+isneginf = _pred(lambda xp, a: xp.isneginf(a))
+signbit = _pred(lambda xp, a: xp.signbit(a))
+isreal = _pred(lambda xp, a: xp.isreal(a))
+
+
+def _logical(fn):
+    def op(input, other, *, out=None):
+        a, b, _ = binary_arrays(input, other)
+        return _out(make(fn(array_module(a), a, b)), out)
+    return op
+
+
+logical_and = _logical(lambda xp, a, b: xp.logical_and(a, b))
+logical_or = _logical(lambda xp, a, b: xp.logical_or(a, b))
+logical_xor = _logical(lambda xp, a, b: xp.logical_xor(a, b))
+
+
+def logical_not(input):
+    return make(array_module(input._data).logical_not(input._data))
+
+
+def _bitwise(fn, name):
+    def op(input, other):
+        a, b, _ = binary_arrays(input, other)
+        if a.dtype.kind == 'f':
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+        return make(fn(a, b))
+    return op
+
+
+bitwise_and = _bitwise(lambda a, b: a & b, 'bitwise_and')
+bitwise_or = _bitwise(lambda a, b: a | b, 'bitwise_or')
+bitwise_xor = _bitwise(lambda a, b: a ^ b, 'bitwise_xor')
+
+
+def bitwise_not(input):
+    a = input._data
+    if a.dtype.kind == 'f':
+        raise RuntimeError('"bitwise_not_cpu" not implemented for \'Float\'')
+    return make(~a)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b, _ = binary_arrays(input, other)
+    return make(array_module(a).isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other):
+    """True when both tensors have the same shape and elements."""
+    return input._data.shape == other._data.shape and bool((input._data == other._data).all())

@@ -1,0 +1,645 @@
+"""Indexing: __getitem__/__setitem__, gather/scatter, index_* ops, masks and nonzero."""
+import numbers
+
+import numpy as np
+
+from ...backend.device import array_module
+from ...backend.kernels import index_add_at
+from ..node import Node
+from ._util import check_same_device, make, norm_dim, recording, Tensor
+
+
+def _convert_key(key, data):
+    """Turn an index (with tensors, lists, slices ...) into one the array module accepts."""
+    T = Tensor()
+    xp = array_module(data)
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    advanced = False
+    for k in key:
+        if isinstance(k, T):
+            a = k._data
+            if a.dtype.kind == 'f' or a.dtype.kind == 'c':
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            check_same_device(data, a) if a.ndim > 0 else None
+            if a.ndim == 0 and a.dtype.kind in 'iu':
+                out.append(int(a))
+                continue
+            if a.dtype == np.uint8:
+                a = a.astype(bool)
+            out.append(a if xp is np or not isinstance(a, np.ndarray) else xp.asarray(a))
+            advanced = True
+        elif isinstance(k, (list, np.ndarray)) or (xp is not np and isinstance(k, xp.ndarray)):
+            a = xp.asarray(k) if not isinstance(k, list) or len(k) else xp.asarray(k, dtype=np.int64)
+            if a.dtype.kind == 'f':
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a)
+            advanced = True
+        elif isinstance(k, (bool, np.bool_)):
+            out.append(bool(k))
+            advanced = True
+        elif isinstance(k, numbers.Integral):
+            out.append(int(k))
+        elif k is None or k is Ellipsis or isinstance(k, slice):
+            if isinstance(k, slice) and k.step is not None and k.step <= 0:
+                raise ValueError("step must be greater than zero")
+            if isinstance(k, slice) and any(isinstance(v, T) for v in (k.start, k.stop, k.step)):
+                k = slice(*[int(v.item()) if isinstance(v, T) else v for v in (k.start, k.stop, k.step)])
+            out.append(k)
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             "valid indices (got " + type(k).__name__ + ")")
+    _check_bounds(out, data.shape)
+    return tuple(out), advanced
+
+
+def _check_bounds(key, shape):
+    """PyTorch's IndexError for an integer index out of range (checked up to any Ellipsis)."""
+    dim = 0
+    for k in key:
+        if k is Ellipsis:
+            return
+        if k is None:
+            continue
+        if isinstance(k, int) and not isinstance(k, bool):
+            if dim >= len(shape):
+                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+            if k < -shape[dim] or k >= shape[dim]:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {shape[dim]}")
+            dim += 1
+        elif hasattr(k, 'dtype') and k.dtype == np.bool_:
+            dim += k.ndim
+        else:
+            dim += 1
+
+
+class IndexBackward0(Node):
+    __slots__ = ('shape', 'key', 'advanced', 'dt')
+    saves = False
+
+    def backward(self, g):
+        return index_into_zeros(g, self.shape, self.key, self.advanced)
+
+
+def getitem(input, key):
+    """``input[key]`` with basic and advanced indexing; differentiable."""
+    a = input._data
+    if type(key) is int and a.ndim:  # fast path: x[i]
+        n = a.shape[0]
+        if key < -n or key >= n:
+            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
+        k, adv = (key,), False
+    else:
+        k, adv = _convert_key(key, a)
+    r = a[k] if k else a.view()
+    xp = array_module(a)
+    if not isinstance(r, xp.ndarray):
+        r = xp.asarray(r)
+    if adv and r.base is not None and r.base is a:
+        r = r.copy()
+    if recording(input):
+        n = IndexBackward0((input,))
+        n.shape, n.key, n.advanced = a.shape, k, adv
+        return _maybe_view(make(r, n), input, adv)
+    return _maybe_view(make(r), input, adv)
+
+
+def _maybe_view(t, base, adv):
+    if not adv:
+        t._vc = base._vc
+    return t
+
+
+class _IndexIntoZeros(Node):
+    """Backward of index_into_zeros: pick the indexed part of the gradient."""
+    __slots__ = ('key',)
+    saves = False
+
+    def backward(self, g):
+        return getitem(g, self.key)
+
+
+def index_into_zeros(g, shape, key, advanced=True):
+    """A zeros tensor of ``shape`` with ``g`` added at ``key`` (repeated indices accumulate)."""
+    gd = g._data
+    xp = array_module(gd)
+    z = xp.zeros(shape, dtype=gd.dtype)
+    if advanced:
+        index_add_at(z, key, gd)
+    else:
+        z[key] = gd
+    if recording(g):
+        n = _IndexIntoZeros((g,))
+        n.key = key
+        return make(z, n)
+    return make(z)
+
+
+class IndexPutBackward0(Node):
+    """Backward of ``x[key] = v`` rebasing ``x``: zeros at ``key`` for x, ``g[key]`` for v."""
+    __slots__ = ('key', 'vshape', 'vdt', 'accumulate')
+    saves = False
+
+    def backward(self, g):
+        nx, nv = self.next
+        gx = gv = None
+        if nx is not None:
+            if self.accumulate:
+                gx = g
+            else:
+                gx = g.clone() if g._rg else make(g._data.copy())
+                gx._data[self.key] = 0
+        if nv is not None:
+            from ._util import sum_to
+            gv = sum_to(getitem(g, self.key), self.vshape)
+            if gv._data.dtype != self.vdt:
+                gv = gv._cast(self.vdt)
+        return gx, gv
+
+
+def setitem(input, key, value):
+    """``input[key] = value`` in place; records a rebase of ``input``'s history when grads flow."""
+    T = Tensor()
+    a = input._data
+    k, adv = _convert_key(key, a)
+    if isinstance(value, T):
+        v = value._data
+        check_same_device(a, v) if v.ndim else None
+        if v.ndim == 0 and isinstance(v, np.ndarray) and not isinstance(a, np.ndarray):
+            v = array_module(a).asarray(v)
+    else:
+        v = value
+        value = None
+    input._check_inplace()
+    rec = recording(input, value)
+    if rec:
+        old = input._shallow()
+    a[k] = v
+    input._vc[0] += 1
+    if rec:
+        n = IndexPutBackward0((old, value))
+        n.key = k
+        n.vshape = value._data.shape if value is not None else ()
+        n.vdt = value._data.dtype if value is not None else None
+        n.accumulate = False
+        input._rebase(n)
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """``input[indices] = values`` (or ``+=`` with ``accumulate=True``, repeated indices summing)."""
+    if not accumulate:
+        setitem(input, tuple(indices), values)
+        return input
+    T = Tensor()
+    a = input._data
+    k, _ = _convert_key(tuple(indices), a)
+    v = values._data if isinstance(values, T) else values
+    input._check_inplace()
+    rec = recording(input, values if isinstance(values, T) else None)
+    if rec:
+        old = input._shallow()
+    index_add_at(a, k, v)
+    input._vc[0] += 1
+    if rec:
+        n = IndexPutBackward0((old, values if isinstance(values, T) else None))
+        n.key = k
+        n.vshape = values._data.shape if isinstance(values, T) else ()
+        n.vdt = values._data.dtype if isinstance(values, T) else None
+        n.accumulate = True
+        input._rebase(n)
+    return input
+
+
+def index_put(input, indices, values, accumulate=False):
+    return index_put_(input.clone(), indices, values, accumulate)
+
+
+# --- gather / scatter --------------------------------------------------------------------------------------
+
+def _along(idx_arr, dim):
+    """Full advanced-index tuple selecting ``idx_arr`` along ``dim`` (for take/put-along-axis)."""
+    xp = array_module(idx_arr)
+    nd = idx_arr.ndim
+    key = []
+    for d in range(nd):
+        if d == dim:
+            key.append(idx_arr)
+        else:
+            shape = [1] * nd
+            shape[d] = idx_arr.shape[d]
+            key.append(xp.arange(idx_arr.shape[d]).reshape(shape))
+    return tuple(key)
+
+
+def _check_index(index, name):
+    if index._data.dtype.kind not in 'iu':
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+
+
+class GatherBackward0(Node):
+    __slots__ = ('shape', 'dim', 'index')
+    saves = False
+
+    def backward(self, g):
+        return scatter_into_zeros(g, self.dim, self.index, self.shape)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[index[i][j]][j]`` (for dim 0), index may be smaller than input off ``dim``."""
+    _check_index(index, 'gather')
+    a = input._data
+    d = norm_dim(dim, a.ndim)
+    idx = index._data
+    if idx.ndim != a.ndim and not (idx.ndim <= 1 and a.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for k in range(idx.ndim):
+        if k != d and idx.shape[k] > a.shape[k]:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(idx.shape)} to be no "
+                               f"larger than self {list(a.shape)} apart from dimension {d}")
+    if idx.size and (int(idx.max()) >= a.shape[d] or int(idx.min()) < -a.shape[d]):
+        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with size {a.shape[d]}")
+    r = a[_along(idx, d)]
+    if recording(input):
+        n = GatherBackward0((input,))
+        n.shape, n.dim, n.index = a.shape, d, index
+        return make(r, n)
+    return make(r)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    return gather(input, dim, indices.expand(*[max(a, b) if i != norm_dim(dim, input.ndim) else b for i, (a, b)
+                                                in enumerate(zip(input.shape, indices.shape))]))
+
+
+class _ScatterZerosBackward(Node):
+    __slots__ = ('dim', 'index')
+    saves = False
+
+    def backward(self, g):
+        return gather(g, self.dim, self.index)
+
+
+def scatter_into_zeros(g, dim, index, shape):
+    """Zeros of ``shape`` with ``g`` scatter-added along ``dim`` at ``index`` (gather's adjoint)."""
+    gd = g._data
+    xp = array_module(gd)
+    z = xp.zeros(shape, dtype=gd.dtype)
+    index_add_at(z, _along(index._data, dim), gd)
+    if recording(g):
+        n = _ScatterZerosBackward((g,))
+        n.dim, n.index = dim, index
+        return make(z, n)
+    return make(z)
+
+
+class ScatterBackward0(Node):
+    __slots__ = ('dim', 'index', 'src_shape', 'reduce')
+    saves = False
+
+    def backward(self, g):
+        nx, ns = self.next
+        gx = gs = None
+        if nx is not None:
+            if self.reduce == 'add':
+                gx = g
+            else:
+                mask = make(array_module(g._data).ones(g._data.shape, dtype=bool))
+                mask._data[_along(self.index._data, self.dim)] = False
+                gx = g * mask._cast(g._data.dtype)
+        if ns is not None:
+            gs = gather(g, self.dim, self.index)
+        return gx, gs
+
+
+def _scatter_impl(input, dim, index, src, reduce, inplace):
+    _check_index(index, 'scatter')
+    T = Tensor()
+    a = input._data
+    d = norm_dim(dim, a.ndim)
+    idx = index._data
+    if isinstance(src, T):
+        s = src._data
+        sl = tuple(slice(0, n) for n in idx.shape)
+        s = s[sl] if s.shape != idx.shape else s
+    else:
+        s = src
+        src = None
+    if idx.size and (int(idx.max()) >= a.shape[d] or int(idx.min()) < -a.shape[d]):
+        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with size {a.shape[d]}")
+    key = _along(idx, d)
+    target = input if inplace else None
+    if inplace:
+        input._check_inplace()
+        rec = recording(input, src)
+        old = input._shallow() if rec else None
+        out = a
+    else:
+        rec = recording(input, src)
+        old = input
+        out = a.copy()
+    if reduce is None:
+        out[key] = s
+    elif reduce in ('add', 'sum'):
+        index_add_at(out, key, s)
+    elif reduce in ('multiply', 'prod'):
+        np.multiply.at(out, key, s) if array_module(out) is np else _cupy_mul_at(out, key, s)
+    else:
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+    if rec:
+        if reduce not in (None, 'add', 'sum'):
+            raise RuntimeError("scatter with reduce='multiply' does not support autograd here")
+        n = ScatterBackward0((old, src))
+        n.dim, n.index, n.reduce = d, index if src is None or src._data.shape == idx.shape else index, \
+            ('add' if reduce in ('add', 'sum') else None)
+        if src is not None and src._data.shape != idx.shape:
+            raise RuntimeError("scatter with autograd needs src of the index's shape")
+    if inplace:
+        input._vc[0] += 1
+        if rec:
+            input._rebase(n)
+        return target
+    return make(out, n) if rec else make(out)
+
+
+def _cupy_mul_at(out, key, s):  # pragma: no cover - GPU only, rare
+    xp = array_module(out)
+    flat = xp.ravel_multi_index(key, out.shape)
+    vals = xp.broadcast_to(xp.asarray(s, dtype=out.dtype), key[0].shape)
+    o = out.reshape(-1)
+    for i, v in zip(flat.ravel().get(), vals.ravel().get()):
+        o[int(i)] *= v
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """Out-of-place scatter: ``out[index[i][j]][j] = src[i][j]`` (dim 0)."""
+    return _scatter_impl(input, dim, index, src if src is not None else value, reduce, False)
+
+
+def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
+    return _scatter_impl(input, dim, index, src if src is not None else value, reduce, True)
+
+
+def scatter_add(input, dim, index, src):
+    return _scatter_impl(input, dim, index, src, 'add', False)
+
+
+def scatter_add_(input, dim, index, src):
+    return _scatter_impl(input, dim, index, src, 'add', True)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Scatter with reduction 'sum', 'prod', 'mean', 'amax' or 'amin' (forward only for the last three)."""
+    a = input._data
+    d = norm_dim(dim, a.ndim)
+    key = _along(index._data, d)
+    xp = array_module(a)
+    if reduce == 'sum':
+        if include_self:
+            return scatter_add(input, dim, index, src)
+        base = input.clone()
+        base._data[key] = 0
+        return scatter_add(base.detach() if not input._rg else base, dim, index, src)
+    out = a.copy()
+    s = src._data
+    if reduce in ('amax', 'amin'):
+        fill = -np.inf if reduce == 'amax' else np.inf
+        if not include_self:
+            out[key] = fill
+        ufunc = np.maximum if reduce == 'amax' else np.minimum
+        if xp is np:
+            ufunc.at(out, key, s)
+        else:  # pragma: no cover
+            import cupyx
+            (cupyx.scatter_max if reduce == 'amax' else cupyx.scatter_min)(out, key, s)
+    elif reduce == 'prod':
+        if not include_self:
+            out[key] = 1
+        np.multiply.at(out, key, s)
+    elif reduce == 'mean':
+        cnt = xp.zeros(a.shape, dtype=a.dtype)
+        if not include_self:
+            out[key] = 0
+        else:
+            cnt += 1
+        index_add_at(out, key, s)
+        index_add_at(cnt, key, xp.ones(s.shape, dtype=a.dtype))
+        out = out / xp.maximum(cnt, 1) if a.dtype.kind == 'f' else out // xp.maximum(cnt, 1)
+    else:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    return make(out.astype(a.dtype, copy=False))
+
+
+class IndexSelectBackward0(Node):
+    __slots__ = ('shape', 'dim', 'index')
+    saves = False
+
+    def backward(self, g):
+        gd = g._data
+        xp = array_module(gd)
+        z = make(xp.zeros(self.shape, dtype=gd.dtype))
+        return z.index_add(self.dim, self.index, g)
+
+
+def index_select(input, dim, index):
+    """Select entries of ``dim`` at a 1-D ``index``."""
+    if index._data.dtype.kind not in 'iu':
+        raise IndexError("index_select(): Expected dtype int32 or int64 for index")
+    a = input._data
+    d = norm_dim(dim, a.ndim) if a.ndim else 0
+    idx = index._data.reshape(-1)
+    if idx.size and (int(idx.max()) >= (a.shape[d] if a.ndim else 1) or int(idx.min()) < 0):
+        raise IndexError("index out of range in self")
+    r = array_module(a).take(a, idx, axis=d) if a.ndim else a.reshape(1)[idx].reshape(idx.shape)
+    if recording(input):
+        n = IndexSelectBackward0((input,))
+        n.shape, n.dim, n.index = a.shape, d, make(idx)
+        return make(r, n)
+    return make(r)
+
+
+class IndexAddBackward0(Node):
+    __slots__ = ('dim', 'index', 'alpha')
+    saves = False
+
+    def backward(self, g):
+        nx, ns = self.next
+        gs = index_select(g, self.dim, self.index) * self.alpha if ns is not None else None
+        return (g if nx is not None else None), gs
+
+
+def _index_add(input, dim, index, source, alpha, inplace):
+    a = input._data
+    d = norm_dim(dim, a.ndim) if a.ndim else 0
+    idx = index._data.reshape(-1)
+    if idx.size and (int(idx.max()) >= a.shape[d] or int(idx.min()) < 0):
+        raise IndexError("index out of range in self")
+    s = source._data * alpha if alpha != 1 else source._data
+    if s.dtype != a.dtype:
+        s = s.astype(a.dtype)
+    rec = recording(input, source)
+    if inplace:
+        input._check_inplace()
+        old = input._shallow() if rec else None
+        out = a
+    else:
+        old = input
+        out = a.copy()
+    key = (slice(None),) * d + (idx,)
+    if d == 0:
+        index_add_at(out, idx, s)
+    else:
+        index_add_at(out, key, s)
+    n = None
+    if rec:
+        n = IndexAddBackward0((old, source))
+        n.dim, n.index, n.alpha = d, make(idx), alpha
+    if inplace:
+        input._vc[0] += 1
+        if rec:
+            input._rebase(n)
+        return input
+    return make(out, n)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim``."""
+    return _index_add(input, dim, index, source, alpha, False)
+
+
+def index_add_(input, dim, index, source, *, alpha=1):
+    return _index_add(input, dim, index, source, alpha, True)
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with slices of ``dim`` at ``index`` replaced by ``source``."""
+    d = norm_dim(dim, input.ndim)
+    key = (slice(None),) * d + (index,)
+    out = input.clone()
+    setitem(out, key, source)
+    return out
+
+
+def index_copy_(input, dim, index, source):
+    d = norm_dim(dim, input.ndim)
+    setitem(input, (slice(None),) * d + (index,), source)
+    return input
+
+
+def index_fill(input, dim, index, value):
+    out = input.clone()
+    return index_fill_(out, dim, index, value)
+
+
+def index_fill_(input, dim, index, value):
+    d = norm_dim(dim, input.ndim)
+    setitem(input, (slice(None),) * d + (index,), value)
+    return input
+
+
+# --- masks --------------------------------------------------------------------------------------------------
+
+class MaskedFillBackward0(Node):
+    __slots__ = ('mask', 'vshape')
+    saves = False
+
+    def backward(self, g):
+        nx, nv = self.next
+        m = make(self.mask)
+        zero = g * 0.0
+        from .elementwise import where
+        gx = where(m, zero, g) if nx is not None else None
+        gv = where(m, g, zero).sum() if nv is not None else None
+        return gx, gv
+
+
+def _mask_arr(mask, a):
+    md = mask._data
+    if md.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {md.dtype}")
+    check_same_device(a, md) if md.ndim else None
+    return md
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where ``mask`` is True (mask broadcasts)."""
+    T = Tensor()
+    a = input._data
+    md = _mask_arr(mask, a)
+    xp = array_module(a)
+    vt = value if isinstance(value, T) else None
+    v = value._data if vt is not None else value
+    if vt is not None and vt._data.ndim != 0:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{vt._data.ndim} dimension(s).")
+    r = xp.where(md, xp.asarray(v, dtype=a.dtype), a)
+    if r.shape != a.shape:
+        raise RuntimeError(f"masked_fill: mask of shape {list(md.shape)} does not broadcast to {list(a.shape)}")
+    if recording(input, vt):
+        n = MaskedFillBackward0((input, vt))
+        n.mask = xp.broadcast_to(md, a.shape)
+        return make(r, n)
+    return make(r)
+
+
+def masked_fill_(input, mask, value):
+    r = masked_fill(input, mask, value)
+    input._inplace_from(r)
+    return input
+
+
+def masked_select(input, mask):
+    """The 1-D tensor of elements where ``mask`` is True."""
+    md = mask._data
+    if md.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+    from .shape import broadcast_tensors
+    x, m = broadcast_tensors(input, mask)
+    return getitem(x, m)
+
+
+def masked_scatter(input, mask, source):
+    x = input.clone()
+    m = mask.expand_as(x) if mask.shape != x.shape else mask
+    k = int(m._data.sum())
+    setitem(x, m, source.reshape(-1)[:k])
+    return x
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of nonzero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D tensors."""
+    a = input._data
+    xp = array_module(a)
+    idx = xp.nonzero(a) if a.ndim else xp.nonzero(a.reshape(1))
+    if as_tuple:
+        return tuple(make(i.astype(np.int64)) for i in idx)
+    return make(xp.stack(idx, axis=1).astype(np.int64) if a.ndim else
+                xp.zeros((int(bool(a)), 0), np.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def take(input, index):
+    """Elements of the flattened input at ``index`` (result shaped like ``index``)."""
+    flat = input.reshape(-1)
+    n = flat._data.shape[0]
+    idx = index._data
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
+        raise IndexError(f"out of range: tried to access index {int(idx.max())} on a tensor of {n} elements.")
+    return getitem(flat, make(idx % n if n else idx))
+
+
+def put_(input, index, source, accumulate=False):
+    """Write ``source`` into the flattened input at ``index`` (in place)."""
+    flat_idx = index._data.reshape(-1)
+    n = input._data.size
+    nd_idx = array_module(flat_idx).unravel_index(flat_idx % n, input._data.shape)
+    return index_put_(input, tuple(make(i) for i in nd_idx), source.reshape(-1), accumulate)
+
+
+def put(input, index, source, accumulate=False):
+    return put_(input.clone(), index, source, accumulate)

@@ -1,0 +1,559 @@
+"""Reductions: sum, mean, prod, max/min, var/std, norm, logsumexp, cumulative ops, all/any."""
+import collections
+
+import numpy as np
+
+from ...backend.device import array_module
+from ...backend import dtypes
+from ..node import Node
+from ._util import float_dtype_of, make, norm_dim, norm_dims, recording, Tensor
+
+values_indices = collections.namedtuple('values_indices', ['values', 'indices'])
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Broadcast a reduced gradient back over the reduced ``axes`` of ``shape``."""
+    if not keepdim and axes:
+        ks = list(shape)
+        for a in axes:
+            ks[a] = 1
+        g = g.reshape(tuple(ks))
+    return g.expand(shape)
+
+
+class SumBackward0(Node):
+    __slots__ = ('shape', 'axes', 'keepdim')
+    saves = False
+
+    def backward(self, g):
+        return _expand_back(g, self.shape, self.axes, self.keepdim)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` (int, tuple, or all); ints and bools sum to int64 like PyTorch."""
+    a = input._data
+    axes = norm_dims(dim, a.ndim) if dim is not None and dim != () else tuple(range(a.ndim))
+    xp = array_module(a)
+    if dtype is not None:
+        a = a.astype(dtypes.to_dtype(dtype).np)
+    elif a.dtype.kind in 'biu':
+        a = a.astype(np.int64)
+    r = a.sum(axis=axes, keepdims=keepdim) if axes else a.copy()
+    if not isinstance(r, xp.ndarray):
+        r = xp.asarray(r)
+    if recording(input):
+        n = SumBackward0((input,))
+        n.shape, n.axes, n.keepdim = input._data.shape, axes, keepdim
+        return make(r, n)
+    return make(r)
+
+
+class MeanBackward0(SumBackward0):
+    __slots__ = ('count',)
+
+    def backward(self, g):
+        return _expand_back(g / self.count, self.shape, self.axes, self.keepdim)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over ``dim``; integer inputs need a floating ``dtype`` as in PyTorch."""
+    a = input._data
+    if dtype is not None:
+        a = a.astype(dtypes.to_dtype(dtype).np)
+    elif a.dtype.kind in 'biu':
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
+                           f"or complex dtype. Got: {_dtn(a)}")
+    axes = norm_dims(dim, a.ndim) if dim is not None and dim != () else tuple(range(a.ndim))
+    xp = array_module(a)
+    r = a.mean(axis=axes, keepdims=keepdim) if axes else a.copy()
+    if not isinstance(r, xp.ndarray):
+        r = xp.asarray(r)
+    if recording(input):
+        n = MeanBackward0((input,))
+        n.shape, n.axes, n.keepdim = a.shape, axes, keepdim
+        cnt = 1
+        for ax in axes:
+            cnt *= a.shape[ax]
+        n.count = float(cnt)
+        return make(r, n)
+    return make(r)
+
+
+def _dtn(a):
+    name = {'f': 'Float', 'i': 'Long', 'u': 'Byte', 'b': 'Bool'}[a.dtype.kind]
+    return name
+
+
+class ProdBackward0(Node):
+    __slots__ = ('axis', 'keepdim')
+
+    def backward(self, g):
+        (x,) = self.saved_tensors()
+        ax = self.axis
+        if ax is None:
+            g = g.reshape((1,) * x.ndim).expand(x.shape)
+            flat = x.reshape(-1)
+            return (g.reshape(-1) * _prod_others(flat, 0)).reshape(x.shape)
+        if not self.keepdim:
+            g = g.unsqueeze(ax)
+        return g * _prod_others(x, ax)
+
+
+def _prod_others(x, ax):
+    """Product of all other elements along ``ax`` for each element (exclusive cumprods, zero-safe)."""
+    n = x.shape[ax]
+    ones_shape = list(x.shape)
+    ones_shape[ax] = 1
+    one = make(array_module(x._data).ones(ones_shape, dtype=x._data.dtype))
+    left = cat_([one, x.narrow(ax, 0, n - 1).cumprod(ax)], ax) if n > 1 else one
+    rev = x.flip(ax)
+    right = cat_([one, rev.narrow(ax, 0, n - 1).cumprod(ax)], ax).flip(ax) if n > 1 else one
+    return left * right
+
+
+def cat_(ts, ax):
+    from .shape import cat
+    return cat(ts, ax)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along ``dim``."""
+    a = input._data
+    if dtype is not None:
+        a = a.astype(dtypes.to_dtype(dtype).np)
+    elif a.dtype.kind in 'biu':
+        a = a.astype(np.int64)
+    xp = array_module(a)
+    if dim is None:
+        r = xp.asarray(a.prod())
+        ax = None
+    else:
+        ax = norm_dim(dim, a.ndim)
+        r = xp.asarray(a.prod(axis=ax, keepdims=keepdim))
+    if recording(input):
+        n = ProdBackward0((input,))
+        n.save(input)
+        n.axis, n.keepdim = ax, keepdim
+        return make(r, n)
+    return make(r)
+
+
+# --- max / min ---------------------------------------------------------------------------------------------
+
+class MaxBackward1(Node):
+    """Gradient of a full max/min/amax/amin: split evenly among the tied extremes."""
+    __slots__ = ('axes', 'keepdim', 'shape')
+
+    def backward(self, g):
+        (x,) = self.saved_tensors()
+        y = self.output()
+        ge = _expand_back(g, self.shape, self.axes, self.keepdim)
+        ye = _expand_back(y, self.shape, self.axes, self.keepdim)
+        mask = (x == ye)._cast(g._data.dtype)
+        cnt = mask.sum(self.axes, keepdim=True)
+        return ge * mask / cnt
+
+
+def _extreme(input, axes, keepdim, fn, name):
+    a = input._data
+    xp = array_module(a)
+    if a.size == 0 and not axes:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument.")
+    r = xp.asarray(fn(a, axis=axes, keepdims=keepdim))
+    if recording(input):
+        n = MaxBackward1((input,))
+        n.save(input)
+        n.axes, n.keepdim, n.shape = axes, keepdim, a.shape
+        res = make(r, n)
+        n.save_output(res)
+        return res
+    return make(r)
+
+
+class MaxBackward0(Node):
+    """Gradient of max/min along a dim: flows to the selected index."""
+    __slots__ = ('dim', 'keepdim', 'shape')
+    saves = False
+
+    def backward(self, g):
+        from .indexing import scatter_into_zeros
+        idx = self.idx
+        if not self.keepdim:
+            g = g.unsqueeze(self.dim)
+            idx = idx.unsqueeze(self.dim)
+        return scatter_into_zeros(g, self.dim, idx, self.shape)
+
+
+def _extreme_dim(input, dim, keepdim, argfn, name):
+    a = input._data
+    xp = array_module(a)
+    d = norm_dim(dim, a.ndim)
+    if a.ndim == 0:
+        idx = xp.zeros((), dtype=np.int64)
+        vals = a.copy()
+    else:
+        if a.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        idx = argfn(a, axis=d, keepdims=True)
+        vals = xp.take_along_axis(a, idx, axis=d)
+        if not keepdim:
+            idx = idx.squeeze(d)
+            vals = vals.squeeze(d)
+    idx = idx.astype(np.int64, copy=False)
+    it = make(idx)
+    if recording(input):
+        n = MaxBackward0((input,))
+        n.dim, n.keepdim, n.shape = d, keepdim, a.shape
+        n.idx = it
+        return values_indices(make(vals, n), it)
+    return values_indices(make(vals), it)
+
+
+def _nan_arg(fnname):
+    def f(a, axis, keepdims):
+        xp = array_module(a)
+        i = getattr(xp, fnname)(a, axis=axis, keepdims=keepdims)
+        if a.dtype.kind == 'f':  # NaN propagates: it is the max and the min
+            nanpos = xp.isnan(a)
+            if nanpos.any():
+                i = xp.where(nanpos.any(axis=axis, keepdims=True), xp.argmax(nanpos, axis=axis, keepdims=True), i)
+        return i
+    return f
+
+
+_argmax = _nan_arg('argmax')
+_argmin = _nan_arg('argmin')
+
+
+def max(input, dim=None, keepdim=False, *, out=None):
+    """The maximum of all elements, or ``(values, indices)`` along ``dim``; ``max(a, b)`` is ``maximum``."""
+    T = Tensor()
+    if isinstance(dim, T):
+        from .elementwise import maximum
+        return maximum(input, dim)
+    if dim is None:
+        return _extreme(input, (), False, lambda a, axis, keepdims: a.max(), 'max')
+    return _extreme_dim(input, dim, keepdim, _argmax, 'max')
+
+
+def min(input, dim=None, keepdim=False, *, out=None):
+    """The minimum of all elements, or ``(values, indices)`` along ``dim``; ``min(a, b)`` is ``minimum``."""
+    T = Tensor()
+    if isinstance(dim, T):
+        from .elementwise import minimum
+        return minimum(input, dim)
+    if dim is None:
+        return _extreme(input, (), False, lambda a, axis, keepdims: a.min(), 'min')
+    return _extreme_dim(input, dim, keepdim, _argmin, 'min')
+
+
+def amax(input, dim=(), keepdim=False):
+    """Maximum over one or more dims (all when ``dim=()``); ties share the gradient evenly."""
+    axes = norm_dims(dim, input.ndim) if dim != () and dim is not None else tuple(range(input.ndim))
+    return _extreme(input, axes, keepdim, lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims), 'amax')
+
+
+def amin(input, dim=(), keepdim=False):
+    """Minimum over one or more dims (all when ``dim=()``)."""
+    axes = norm_dims(dim, input.ndim) if dim != () and dim is not None else tuple(range(input.ndim))
+    return _extreme(input, axes, keepdim, lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims), 'amin')
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    r = collections.namedtuple('aminmax', ['min', 'max'])
+    d = () if dim is None else dim
+    return r(amin(input, d, keepdim), amax(input, d, keepdim))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the maximum (of the flattened tensor when ``dim`` is None)."""
+    a = input._data
+    xp = array_module(a)
+    if dim is None:
+        r = _argmax(a.reshape(-1), 0, False)
+        if keepdim:
+            r = r.reshape((1,) * a.ndim)
+        return make(xp.asarray(r, dtype=np.int64))
+    return make(xp.asarray(_argmax(a, norm_dim(dim, a.ndim), keepdim), dtype=np.int64)) if a.ndim else \
+        make(xp.zeros((), np.int64))
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the minimum (of the flattened tensor when ``dim`` is None)."""
+    a = input._data
+    xp = array_module(a)
+    if dim is None:
+        r = _argmin(a.reshape(-1), 0, False)
+        if keepdim:
+            r = r.reshape((1,) * a.ndim)
+        return make(xp.asarray(r, dtype=np.int64))
+    return make(xp.asarray(_argmin(a, norm_dim(dim, a.ndim), keepdim), dtype=np.int64)) if a.ndim else \
+        make(xp.zeros((), np.int64))
+
+
+# --- statistics --------------------------------------------------------------------------------------------
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance with ``correction`` (default 1, Bessel); ``unbiased=False`` means correction 0."""
+    if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
+        dim, unbiased = unbiased, None  # var(x, dim) positional
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    a = input._data
+    if a.dtype.kind not in 'fc':
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    axes = norm_dims(dim, a.ndim) if dim is not None else tuple(range(a.ndim))
+    n = 1
+    for ax in axes:
+        n *= a.shape[ax]
+    mu = input.mean(axes, keepdim=True) if axes else input
+    d = input - mu
+    s = (d * d).sum(axes, keepdim=keepdim) if axes else d * d
+    return s / float(max_(n - correction, 0))
+
+
+def max_(a, b):
+    return a if a > b else b
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation (see ``var``)."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+class LogsumexpBackward0(Node):
+    __slots__ = ('axes', 'keepdim')
+
+    def backward(self, g):
+        (x,) = self.saved_tensors()
+        y = self.output()
+        shape = x.shape
+        ge = _expand_back(g, shape, self.axes, self.keepdim)
+        ye = _expand_back(y, shape, self.axes, self.keepdim)
+        return ge * (x - ye).exp()
+
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(x)))`` over ``dim``, computed stably."""
+    a = input._data
+    if a.dtype.kind in 'biu':
+        a = a.astype(float_dtype_of(a))
+    xp = array_module(a)
+    axes = norm_dims(dim, a.ndim)
+    if a.size == 0:
+        r = xp.full([s for i, s in enumerate(a.shape) if i not in axes], -np.inf, a.dtype)
+    else:
+        m = a.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        r = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        if not keepdim:
+            r = r.squeeze(axes)
+    r = xp.asarray(r)
+    if recording(input):
+        n = LogsumexpBackward0((input,))
+        n.save(input)
+        n.axes, n.keepdim = axes, keepdim
+        res = make(r, n)
+        n.save_output(res)
+        return res
+    return make(r)
+
+
+class CumsumBackward0(Node):
+    __slots__ = ('dim',)
+    saves = False
+
+    def backward(self, g):
+        return g.flip(self.dim).cumsum(self.dim).flip(self.dim)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim``."""
+    a = input._data
+    if dtype is not None:
+        a = a.astype(dtypes.to_dtype(dtype).np)
+    elif a.dtype.kind in 'biu':
+        a = a.astype(np.int64)
+    d = norm_dim(dim, a.ndim)
+    r = array_module(a).cumsum(a, axis=d) if a.ndim else a.copy()
+    if recording(input):
+        n = CumsumBackward0((input,))
+        n.dim = d
+        return make(r, n)
+    return make(r)
+
+
+class CumprodBackward0(Node):
+    __slots__ = ('dim',)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors()
+        d = self.dim
+        # zero-safe: d/dx_i sum_{j>=i} g_j prod_{k<=j, k!=i} x_k, via exclusive products
+        n = x.shape[d]
+        if n == 0:
+            return g
+        xp = array_module(x._data)
+        if not bool((x._data == 0).any()):
+            y = self.output()
+            return (g * y).flip(d).cumsum(d).flip(d) / x
+        idx = []
+        parts = []
+        for i in range(n):  # rare path with zeros: O(n^2) over the dim, not over elements
+            xi = x.narrow(d, i, 1)
+            left = x.narrow(d, 0, i).prod(d, keepdim=True) if i > 0 else xi * 0.0 + 1.0
+            rest = x.narrow(d, i + 1, n - i - 1)
+            if n - i - 1 > 0:
+                cp = cat_([xi * 0.0 + 1.0, rest.cumprod(d)], d)
+            else:
+                cp = xi * 0.0 + 1.0
+            gi = (g.narrow(d, i, n - i) * cp).sum(d, keepdim=True) * left
+            parts.append(gi)
+        del xp, idx
+        return cat_(parts, d)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim``."""
+    a = input._data
+    if dtype is not None:
+        a = a.astype(dtypes.to_dtype(dtype).np)
+    elif a.dtype.kind in 'biu':
+        a = a.astype(np.int64)
+    d = norm_dim(dim, a.ndim)
+    r = array_module(a).cumprod(a, axis=d) if a.ndim else a.copy()
+    if recording(input):
+        n = CumprodBackward0((input,))
+        n.save(input)
+        n.dim = d
+        res = make(r, n)
+        n.save_output(res)
+        return res
+    return make(r)
+
+
+def _cum_extreme(fn, name):
+    def op(input, dim):
+        a = input._data
+        xp = array_module(a)
+        d = norm_dim(dim, a.ndim)
+        vals = fn.accumulate(a, axis=d) if xp is np else (xp.maximum if fn is np.maximum else xp.minimum).accumulate(a, axis=d)
+        n = a.shape[d]
+        # index of the running extreme: last position where a equals the running value
+        ar = xp.arange(n).reshape([-1 if i == d else 1 for i in range(a.ndim)])
+        hit = xp.where(a == vals, ar, 0)
+        idx = xp.maximum.accumulate(hit, axis=d).astype(np.int64)
+        it = make(idx)
+        v = input.gather(d, it) if recording(input) else make(vals)
+        return values_indices(v, it)
+    return op
+
+
+cummax = _cum_extreme(np.maximum, 'cummax')
+cummin = _cum_extreme(np.minimum, 'cummin')
+
+
+def logcumsumexp(input, dim):
+    d = norm_dim(dim, input.ndim)
+    m = input.detach().amax(d, keepdim=True) if input.numel() else input.detach()
+    return (input - m).exp().cumsum(d).log() + m
+
+
+def all(input, dim=None, keepdim=False):
+    """True where all elements (along ``dim``) are nonzero."""
+    a = input._data
+    xp = array_module(a)
+    if dim is None:
+        return make(xp.asarray(a.all()))
+    return make(xp.asarray(a.all(axis=norm_dims(dim, a.ndim), keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim=False):
+    """True where any element (along ``dim``) is nonzero."""
+    a = input._data
+    xp = array_module(a)
+    if dim is None:
+        return make(xp.asarray(a.any()))
+    return make(xp.asarray(a.any(axis=norm_dims(dim, a.ndim), keepdims=keepdim)))
+
+
+def count_nonzero(input, dim=None):
+    a = input._data
+    xp = array_module(a)
+    axes = None if dim is None else norm_dims(dim, a.ndim)
+    return make(xp.asarray(xp.count_nonzero(a, axis=axes), dtype=np.int64))
+
+
+def norm(input, p='fro', dim=None, keepdim=False, dtype=None):
+    """Vector/matrix norm (``p`` = number, inf, -inf, 'fro' or 'nuc')."""
+    x = input if dtype is None else input.to(dtype)
+    if p == 'fro' or p is None:
+        p = 2
+    if p == 'nuc':
+        from ...linalg import matrix_norm
+        return matrix_norm(x, 'nuc', dim=dim if dim is not None else (-2, -1), keepdim=keepdim)
+    axes = norm_dims(dim, x.ndim) if dim is not None else tuple(range(x.ndim))
+    return vector_norm(x, p, axes, keepdim)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The vector ``ord``-norm over ``dim`` (all elements when None)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind in 'biu':
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long")
+    axes = norm_dims(dim, x.ndim) if dim is not None else tuple(range(x.ndim))
+    if not axes:
+        return x.abs()
+    ax = x.abs()
+    if ord == float('inf'):
+        return ax.amax(axes, keepdim)
+    if ord == float('-inf'):
+        return ax.amin(axes, keepdim)
+    if ord == 0:
+        return (x != 0)._cast(x._data.dtype).sum(axes, keepdim)
+    if ord == 1:
+        return ax.sum(axes, keepdim)
+    if ord == 2:
+        return _Norm2.apply_(x, axes, keepdim)
+    return (ax ** ord).sum(axes, keepdim) ** (1.0 / ord)
+
+
+class _Norm2(Node):
+    """The 2-norm with a subgradient of 0 at the origin (like PyTorch), not NaN."""
+    __slots__ = ('axes', 'keepdim')
+
+    @classmethod
+    def apply_(cls, x, axes, keepdim):
+        a = x._data
+        xp = array_module(a)
+        r = xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
+        r = xp.asarray(r)
+        if recording(x):
+            n = cls((x,))
+            n.save(x)
+            n.axes, n.keepdim = axes, keepdim
+            res = make(r, n)
+            n.save_output(res)
+            return res
+        return make(r)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors()
+        y = self.output()
+        ye = _expand_back(y, x.shape, self.axes, self.keepdim)
+        ge = _expand_back(g, x.shape, self.axes, self.keepdim)
+        safe = ye.masked_fill(ye == 0, 1.0)
+        return ge * x / safe * (ye != 0)._cast(x._data.dtype)
+
+
+_Norm2.__name__ = 'NormBackward1'
