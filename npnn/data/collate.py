@@ -95,13 +95,13 @@ def default_collate(batch):
     if isinstance(elem, collections.abc.Mapping):
         return _mapping_like(elem, [(k, default_collate([d[k] for d in batch])) for k in elem])
     if _is_namedtuple(elem):
-        return elem_type(*(default_collate(list(s)) for s in zip(*batch)))
+        return elem_type(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         it = iter(batch)
         size = len(next(it))
         if not all(len(e) == size for e in it):
             raise RuntimeError("each element in list of batch should be of equal size")
-        transposed = [list(s) for s in zip(*batch)]
+        transposed = list(zip(*batch))
         if isinstance(elem, tuple):
             return [default_collate(s) for s in transposed]
         try:

@@ -1,0 +1,1 @@
+"""Parameter initialisation functions (``nn.init``)."""

@@ -1,0 +1,1 @@
+"""Parameter: a Tensor that a Module registers as learnable."""

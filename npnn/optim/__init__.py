@@ -1,0 +1,1 @@
+"""``npnn.optim``: optimizers and learning-rate schedulers."""
