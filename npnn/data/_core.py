@@ -8,11 +8,11 @@ _tensor_cls = None
 
 
 def tensor_class():
-    """npnn.Tensor (imported on first use)."""
+    """The Tensor class (imported on first use)."""
     global _tensor_cls
     if _tensor_cls is None:
-        import npnn
-        _tensor_cls = npnn.Tensor
+        from ..tensor import Tensor
+        _tensor_cls = Tensor
     return _tensor_cls
 
 

@@ -177,7 +177,7 @@ class DataLoader:
 
     def __iter__(self):
         if self.persistent_workers and self.num_workers > 0:
-            if self._iterator is None:
+            if self._iterator is None or self._iterator._shutdown:
                 self._iterator = self._get_iterator()
             else:
                 self._iterator._reset(self)
@@ -494,6 +494,7 @@ class _MultiProcessIter(_BaseIter):
     def _process_data(self, data):
         self._try_put_index()
         if isinstance(data, _worker.ExceptionWrapper):
+            self._shutdown_workers()  # the traceback keeps this iterator alive; its workers should not be
             data.reraise()
         return self._finish(data)
 
