@@ -106,10 +106,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     n_in = len(inputs)
 
     def first_grad(*args):
+        from .grad_mode import enable_grad
         ins, gos = args[:n_in], args[n_in:]
         diff = _diff_inputs(ins)
-        outs_ = _outputs(func, ins)
-        gs = _grad(outs_, diff, list(gos), create_graph=True, allow_unused=True)
+        with enable_grad():
+            outs_ = _outputs(func, ins)
+            gs = _grad(outs_, diff, list(gos), create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
     return gradcheck(first_grad, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

@@ -31,6 +31,8 @@ class MatmulBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors()
         na, nb = self.next
+        if a.ndim == 1 and b.ndim == 1:  # dot product
+            return (g * b if na is not None else None), (g * a if nb is not None else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         g2 = g
