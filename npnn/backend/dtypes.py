@@ -121,7 +121,7 @@ def promote_np(a, b):
     """PyTorch's promotion of two NumPy dtypes (differs from NumPy for uint8 with int8 → int16 alike)."""
     if a == b:
         return a
-    return np.promote_types(a, b)
+    return _promote(a, b)
 
 
 def result_np_dtype(x, y, x_dim0, y_dim0):
@@ -135,6 +135,14 @@ def result_np_dtype(x, y, x_dim0, y_dim0):
             return y
         if y_dim0 and cy <= cx:
             return x
+    return _promote(x, y)
+
+
+def _promote(x, y):
+    """Across categories the higher category's dtype wins (int64 + float32 -> float32), unlike NumPy."""
+    cx, cy = _CAT[x.kind], _CAT[y.kind]
+    if cx != cy:
+        return x if cx > cy else y
     return np.promote_types(x, y)
 
 

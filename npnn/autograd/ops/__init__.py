@@ -25,6 +25,7 @@ index_select index_add index_add_ index_copy index_copy_ index_fill index_fill_ 
 masked_fill_ masked_select masked_scatter nonzero argwhere take put_ put gather take_along_dim scatter scatter_
 scatter_add scatter_add_ scatter_reduce
 matmul mm bmm mv dot vdot outer ger addmm addmv addbmm baddbmm addr
+logit sinc deg2rad rad2deg lgamma digamma polygamma i0 angle logaddexp logaddexp2 copysign float_power
 '''.split()
 
 # out-of-place ops that get a generic in-place twin (x.exp_() ...)
@@ -33,4 +34,21 @@ pow exp expm1 log log2 log10 log1p sqrt rsqrt sin cos tan asin acos atan sinh co
 reciprocal abs neg relu sign floor ceil trunc frac round clamp clip clamp_min clamp_max lerp nan_to_num fmod remainder
 atan2 maximum minimum square masked_scatter eq ne lt le gt ge logical_not logical_and logical_or cumsum
 addmm addmv addbmm baddbmm addr hypot
+logit sinc deg2rad rad2deg lgamma digamma polygamma i0 logaddexp copysign float_power xlogy
 '''.split()
+
+# what ``from npnn.autograd.ops import *`` (the top-level namespace) exports: the op functions only,
+# not helpers or the modules the op files import
+_HELPERS = {'make', 'recording', 'binary_arrays', 'grad_for', 'float_dtype_of', 'array_module', 'sum_to',
+            'norm_dim', 'norm_dims', 'to_tensor_like', 'check_same_device', 'ones_like_val', 'cat_', 'max_',
+            'scatter_into_zeros', 'index_into_zeros', 'cast', 'inner_1d', 'Tensor'}
+
+
+def _public():
+    import types as _types
+    g = globals()
+    return [n for n, v in g.items() if not n.startswith('_') and n not in _HELPERS and n.isidentifier()
+            and isinstance(v, (_types.FunctionType, elementwise._MethodForm))]
+
+
+__all__ = _public()

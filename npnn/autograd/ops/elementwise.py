@@ -304,7 +304,7 @@ class _Binary2(Node):
                 grad_for(gb, b) if nb is not None and gb is not None else None)
 
 
-def _binary_op(name, fwd, rule):
+def _binary_op(name, fwd, rule, float_only=False):
     cls = type(name, (_Binary2,), {'__slots__': ()})
 
     def op(input, other, *, out=None):
@@ -313,6 +313,9 @@ def _binary_op(name, fwd, rule):
         if not isinstance(input, T):
             input = to_tensor_like(input, other)
         a, b, bt = binary_arrays(input, other)
+        if float_only and a.dtype.kind in 'biu':
+            a = a.astype(float_dtype_of(a))
+            b = b.astype(a.dtype) if bt is not None else float(b)
         r = fwd(array_module(a), a, b)
         if recording(input, bt):
             if bt is None:
@@ -360,11 +363,19 @@ maximum = _binary_op('MaximumBackward0', lambda xp, a, b: xp.maximum(a, b), _max
 minimum = _binary_op('MinimumBackward0', lambda xp, a, b: xp.minimum(a, b), _min_rule)
 fmax = _binary_op('FmaxBackward0', lambda xp, a, b: xp.fmax(a, b), _max_rule)
 fmin = _binary_op('FminBackward0', lambda xp, a, b: xp.fmin(a, b), _min_rule)
-atan2 = _binary_op('Atan2Backward0', lambda xp, a, b: xp.arctan2(a, b), _atan2_rule)
+atan2 = _binary_op('Atan2Backward0', lambda xp, a, b: xp.arctan2(a, b), _atan2_rule, True)
 arctan2 = atan2
 fmod = _binary_op('FmodBackward0', lambda xp, a, b: xp.fmod(a, b), _fmod_rule)
 remainder = _binary_op('RemainderBackward0', lambda xp, a, b: xp.remainder(a, b), _rem_rule)
-hypot = _binary_op('HypotBackward0', lambda xp, a, b: xp.hypot(a, b), _hypot_rule)
+hypot = _binary_op('HypotBackward0', lambda xp, a, b: xp.hypot(a, b), _hypot_rule, True)
+
+
+def _copysign_rule(g, a, b, n):
+    s = make(array_module(b._data).where(array_module(b._data).signbit(b._data), -1.0, 1.0).astype(g._data.dtype))
+    return g * a.sign() * s, g * 0.0
+
+
+copysign = _binary_op('CopysignBackward0', lambda xp, a, b: xp.copysign(a, b), _copysign_rule, True)
 
 
 def _out(res, out):
@@ -740,3 +751,156 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 def equal(input, other):
     """True when both tensors have the same shape and elements."""
     return input._data.shape == other._data.shape and bool((input._data == other._data).all())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# special functions and composite math
+
+
+def _special(xp, name):
+    if xp is np:
+        return getattr(_sp, name)
+    import cupyx.scipy.special as cs
+    return getattr(cs, name)
+
+
+def _sp_fwd(name):
+    def f(xp, a):
+        return _special(xp, name)(a).astype(a.dtype, copy=False)
+    return f
+
+
+def _polygamma_arr(n, a):
+    xp = array_module(a)
+    if n == 0:
+        return _special(xp, 'digamma')(a).astype(a.dtype, copy=False)
+    return _special(xp, 'polygamma')(n, a).astype(a.dtype, copy=False)
+
+
+class PolygammaBackward0(Node):
+    __slots__ = ('n',)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors()
+        return g * polygamma(self.n + 1, x)
+
+
+def polygamma(n, input):
+    """The ``n``-th derivative of the digamma function."""
+    a = input._data
+    if a.dtype.kind in 'biu':
+        a = a.astype(float_dtype_of(a))
+    r = _polygamma_arr(int(n), a)
+    if recording(input):
+        node = PolygammaBackward0((input,))
+        node.save(input)
+        node.n = int(n)
+        return make(r, node)
+    return make(r)
+
+
+lgamma = _unary('LgammaBackward0', _sp_fwd('gammaln'), lambda g, x, y: g * polygamma(0, x))
+digamma = _unary('DigammaBackward0', _sp_fwd('digamma'), lambda g, x, y: g * polygamma(1, x))
+_i1 = _unary('I1Backward0', _sp_fwd('i1'), None)
+i0 = _unary('I0Backward0', _sp_fwd('i0'), lambda g, x, y: g * _i1(x))
+special_i0 = i0
+
+
+def _sinc_rule(g, x, y):
+    zero = x == 0
+    safe = where(zero, ones_like_val(x, 1.0), x)
+    d = ((safe * math.pi).cos() - where(zero, ones_like_val(x, 1.0), y)) / safe
+    return g * where(zero, x * 0.0, d)
+
+
+def _sinc_fwd(xp, a):
+    pa = a * a.dtype.type(math.pi)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        r = xp.sin(pa) / pa
+    return xp.where(a == 0, a.dtype.type(1), r).astype(a.dtype, copy=False)
+
+
+sinc = _unary('SincBackward0', _sinc_fwd, _sinc_rule, True, True)
+
+
+def deg2rad(input):
+    x = input if input._data.dtype.kind == 'f' else input._cast(float_dtype_of(input._data))
+    return x * (math.pi / 180.0)
+
+
+def rad2deg(input):
+    x = input if input._data.dtype.kind == 'f' else input._cast(float_dtype_of(input._data))
+    return x * (180.0 / math.pi)
+
+
+def logit(input, eps=None):
+    """``log(x / (1 - x))``; with ``eps`` the input is clamped to ``[eps, 1 - eps]`` first."""
+    x = input if input._data.dtype.kind == 'f' else input._cast(float_dtype_of(input._data))
+    if eps is not None:
+        x = clamp(x, eps, 1.0 - eps)
+    return log(x) - log1p(-x)
+
+
+def angle(input):
+    """The argument of each element: 0 for non-negative reals, pi for negative ones (NaN stays NaN)."""
+    a = input._data
+    xp = array_module(a)
+    if a.dtype.kind in 'biu':
+        a = a.astype(float_dtype_of(a))
+    r = xp.where(a < 0, a.dtype.type(math.pi), a.dtype.type(0))
+    r = xp.where(xp.isnan(a), a, r)
+    if recording(input):
+        return make(r, RoundBackward0((input,)))
+    return make(r)
+
+
+def logaddexp(input, other):
+    """``log(exp(a) + exp(b))`` computed stably."""
+    from ._util import to_tensor_like
+    if not isinstance(other, Tensor()):
+        other = to_tensor_like(other, input)
+    m = maximum(input, other).detach()
+    m = where(isfinite(m), m, m * 0.0)
+    return m + log(exp(input - m) + exp(other - m))
+
+
+def logaddexp2(input, other):
+    """``log2(2**a + 2**b)`` computed stably."""
+    ln2 = math.log(2.0)
+    return logaddexp(input * ln2, other * ln2) / ln2
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` computed in float64."""
+    T = Tensor()
+    if not isinstance(input, T):
+        return pow(float(input), exponent._cast(np.float64))
+    x = input._cast(np.float64)
+    e = exponent._cast(np.float64) if isinstance(exponent, T) else float(exponent)
+    return pow(x, e)
+
+
+class _MethodForm:
+    """An op whose Tensor method takes its arguments in another order than the function
+    (``x.where(cond, y)`` is ``where(cond, x, y)``)."""
+
+    def __init__(self, fn, method):
+        self.fn = fn
+        self.method = method
+        self.__name__ = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        import functools
+        return functools.partial(self.method, obj)
+
+
+_where_fn = where
+where = _MethodForm(_where_fn, lambda self, condition, other: _where_fn(condition, self, other))
+_polygamma_fn = polygamma
+polygamma = _MethodForm(_polygamma_fn, lambda self, n: _polygamma_fn(n, self))
