@@ -19,7 +19,7 @@ from .autograd.ops import *  # noqa: F401,F403  (the op functions: npnn.exp, npn
 from .autograd.ops import TENSOR_METHODS as _TM, INPLACE_METHODS as _IM
 from ._tensor_str import set_printoptions
 from . import autograd
-from . import nn, optim, data, utils  # noqa: E402
+from . import nn, optim, data, utils, cuda  # noqa: E402
 from .functional_api import *  # noqa: F401,F403
 
 default_generator = _default_generator()

@@ -167,7 +167,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
             dtype = dtypes.bool_
         elif isinstance(fill_value, numbers.Integral):
             dtype = dtypes.int64
-        elif isinstance(fill_value, complex):
+        elif isinstance(fill_value, builtins.complex):
             dtype = dtypes.complex64
     if isinstance(size, numbers.Integral):
         size = (size,)

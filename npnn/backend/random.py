@@ -59,7 +59,7 @@ class Generator:
         else:
             st = ('cupy', self._seed, self._rng._generator_state()) if hasattr(self._rng, '_generator_state') \
                 else ('cupy-seed', self._seed)
-        return Tensor(np.frombuffer(pickle.dumps((self._seed, st)), dtype=np.uint8).copy())
+        return Tensor._make(np.frombuffer(pickle.dumps((self._seed, st)), dtype=np.uint8).copy())
 
     def set_state(self, new_state):
         arr = new_state.numpy() if hasattr(new_state, 'numpy') else np.asarray(new_state)
