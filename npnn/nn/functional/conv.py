@@ -1,1 +1,425 @@
-__all__ = []
+"""Convolutions: ``conv1d/2d/3d`` and ``conv_transpose1d/2d/3d``.
+
+Each call is one autograd node: windows of the padded input copied once into a GEMM-ready column array,
+one matmul (batched over groups), and a hand-written backward that is two more matmuls plus a col2im made of
+strided slice-adds per kernel offset. The backward works on arrays, so ``create_graph=True`` cannot
+differentiate through a convolution a second time (it raises instead of returning wrong values).
+"""
+import math
+import numbers
+
+import numpy as np
+
+from ...autograd.node import Node
+from ...autograd.grad_mode import state
+from ...autograd.ops._util import make, recording, check_same_device
+from ...backend.device import array_module, on_device
+from ...backend.dtypes import from_numpy_dtype
+from ...backend.conv_kernels import im2col, col2im, pad_zeros
+
+__all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d']
+
+
+def _tuple(v, d, name='argument'):
+    if isinstance(v, numbers.Integral):
+        return (int(v),) * d
+    v = tuple(int(i) for i in v)
+    if len(v) == 1 and d > 1:
+        return v * d
+    if len(v) != d:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {d} values to match "
+                           f"the convolution dimensions, but got {name}={list(v)}")
+    return v
+
+
+def _no_double_backward():
+    raise RuntimeError("npnn: double backward (create_graph=True) through a convolution is not supported")
+
+
+def _dtype_check(x, w, b):
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"Input type ({from_numpy_dtype(x.dtype).name}) and weight type "
+                           f"({from_numpy_dtype(w.dtype).name}) should be the same")
+    if b is not None and b.dtype != w.dtype:
+        raise RuntimeError(f"Input type ({from_numpy_dtype(x.dtype).name}) and bias type "
+                           f"({from_numpy_dtype(b.dtype).name}) should be the same")
+
+
+def _batchify(input, d, name):
+    shape = tuple(input._data.shape)
+    if len(shape) == d + 2:
+        return input._data, False
+    if len(shape) == d + 1:
+        return input._data[None], True
+    raise RuntimeError(f"Expected {d + 1}D (unbatched) or {d + 2}D (batched) input to {name}, but got input "
+                       f"of size: {list(shape)}")
+
+
+def _fmt(t):
+    return ' x '.join(str(i) for i in t)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# array-level cores (shared by conv and conv_transpose, which are each other's adjoints)
+
+def _gemm_fwd(cols, w2, groups):
+    """``w2 (Cout, Cg*K) @ cols (C*K, P)`` per group -> (Cout, P)."""
+    xp = array_module(cols)
+    if groups == 1:
+        return w2 @ cols
+    cout = w2.shape[0]
+    return xp.matmul(w2.reshape(groups, cout // groups, -1),
+                     cols.reshape(groups, -1, cols.shape[-1])).reshape(cout, -1)
+
+
+def _gemm_t(w2, g2, groups):
+    """``w2.T (Cg*K, Cout) @ g2 (Cout, P)`` per group -> (C*K, P)."""
+    xp = array_module(g2)
+    if groups == 1:
+        return w2.T @ g2
+    cout = w2.shape[0]
+    return xp.matmul(w2.reshape(groups, cout // groups, -1).transpose(0, 2, 1),
+                     g2.reshape(groups, cout // groups, -1)).reshape(-1, g2.shape[-1])
+
+
+def _gemm_w(g2, cols, groups):
+    """``g2 (Cout, P) @ cols.T (P, C*K)`` per group -> (Cout, Cg*K)."""
+    xp = array_module(g2)
+    if groups == 1:
+        return g2 @ cols.T
+    cout = g2.shape[0]
+    return xp.matmul(g2.reshape(groups, cout // groups, -1),
+                     cols.reshape(groups, -1, cols.shape[-1]).transpose(0, 2, 1)).reshape(cout, -1)
+
+
+def _to_channels_first(a):
+    """(N, C, *S) -> contiguous (C, N*prod(S))."""
+    xp = array_module(a)
+    n, c = a.shape[:2]
+    if n == 1:
+        return a.reshape(c, -1)
+    return xp.ascontiguousarray(a.reshape(n, c, -1).transpose(1, 0, 2)).reshape(c, -1)
+
+
+def _from_channels_first(a2, n, spatial):
+    """(C, N*prod(S)) -> contiguous (N, C, *S)."""
+    xp = array_module(a2)
+    c = a2.shape[0]
+    if n == 1:
+        return a2.reshape((1, c) + tuple(spatial))
+    return xp.ascontiguousarray(a2.reshape(c, n, -1).transpose(1, 0, 2)).reshape((n, c) + tuple(spatial))
+
+
+def _crop(a, pads):
+    if not any(l or r for l, r in pads):
+        return a
+    d = len(pads)
+    sp = a.shape[-d:]
+    return a[(Ellipsis,) + tuple(slice(l, s - r) for s, (l, r) in zip(sp, pads))]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# convolution
+
+
+class ConvolutionBackward0(Node):
+    __slots__ = ()
+
+    def release(self):
+        super().release()
+        self.cols = None
+
+    def backward(self, g):
+        if state.enabled:
+            _no_double_backward()
+        if self.released:
+            from ...autograd.node import _raise_released
+            _raise_released()
+        self.saved_tensors()  # version check of input and weight
+        gd = g._data
+        if self.unbatched:
+            gd = gd[None]
+        xp = array_module(gd)
+        w = self.w
+        groups = self.groups
+        n = gd.shape[0]
+        need_x, need_w, need_b = (e is not None for e in self.next)
+        with on_device(gd):
+            g2 = _to_channels_first(gd)  # (Cout, P)
+            gx = gw = gb = None
+            if need_x:
+                gcols = _gemm_t(w.reshape(w.shape[0], -1), g2, groups)
+                gcols = gcols.reshape(self.cols_shape)
+                gx = col2im(gcols, self.xpad_shape, self.kernel, self.stride, self.dilation, self.out_shape)
+                gx = _crop(gx, self.pads)
+                if self.unbatched:
+                    gx = gx[0]
+                gx = make(xp.ascontiguousarray(gx))
+            if need_w:
+                cols = self.cols
+                gw = make(_gemm_w(g2, cols.reshape(-1, g2.shape[1]), groups).reshape(w.shape))
+            if need_b:
+                gb = make(g2.sum(axis=1))
+        return gx, gw, gb
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, d):
+    name = f'conv{d}d'
+    x, unbatched = _batchify(input, d, name)
+    w = weight._data
+    b = bias._data if bias is not None else None
+    check_same_device(x, w)
+    if b is not None:
+        check_same_device(x, b)
+    _dtype_check(x, w, b)
+    if w.ndim != d + 2:
+        raise RuntimeError(f"weight should have at least three dimensions" if w.ndim < 3 else
+                           f"Expected {d + 2}-dimensional weight for {d + 2}-dimensional input "
+                           f"{list(x.shape)}, but got {w.ndim}-dimensional weight of size {list(w.shape)} instead")
+    stride = _tuple(stride, d, 'stride')
+    dilation = _tuple(dilation, d, 'dilation')
+    groups = int(groups)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(s <= 0 for s in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilation: {list(dilation)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    kernel = tuple(w.shape[2:])
+    if isinstance(padding, str):
+        if padding == 'valid':
+            pads = ((0, 0),) * d
+        elif padding == 'same':
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pads = []
+            for k, dl in zip(kernel, dilation):
+                tot = dl * (k - 1)
+                pads.append((tot // 2, tot - tot // 2))
+            pads = tuple(pads)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        p = _tuple(padding, d, 'padding')
+        if any(i < 0 for i in p):
+            raise RuntimeError("negative padding is not supported")
+        pads = tuple((i, i) for i in p)
+    n, c = x.shape[:2]
+    cout = w.shape[0]
+    if cout % groups != 0:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size {list(w.shape)} instead")
+    if c != w.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected input"
+                           f"{list(input.shape)} to have {w.shape[1] * groups} channels, but got {c} channels "
+                           f"instead")
+    if b is not None and (b.ndim != 1 or b.shape[0] != cout):
+        raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with "
+                           f"{cout} elements, but got bias of size {list(b.shape)} instead")
+    spatial = x.shape[2:]
+    padded = tuple(s + l + r for s, (l, r) in zip(spatial, pads))
+    eff = tuple(dl * (k - 1) + 1 for k, dl in zip(kernel, dilation))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({_fmt(padded)}). Kernel size: "
+                           f"({_fmt(eff)}). Kernel size can't be greater than actual input size")
+    out_shape = tuple((p - e) // s + 1 for p, e, s in zip(padded, eff, stride))
+    xp = array_module(x)
+    with on_device(x):
+        xpad = pad_zeros(x, pads)
+        cols = im2col(xpad, kernel, stride, dilation, out_shape)  # (C, *K, N, *O)
+        p = n * math.prod(out_shape)
+        out2 = _gemm_fwd(cols.reshape(-1, p), w.reshape(cout, -1), groups)  # (Cout, P)
+        if b is not None:
+            out2 += b[:, None]
+        out = _from_channels_first(out2, n, out_shape)
+        if unbatched:
+            out = out[0]
+    if recording(input, weight, bias):
+        node = ConvolutionBackward0((input, weight, bias))
+        node.save(input, weight)
+        node.w = w
+        node.cols = cols if weight._rg else None
+        node.cols_shape = cols.shape
+        node.xpad_shape = xpad.shape
+        node.kernel, node.stride, node.dilation, node.out_shape = kernel, stride, dilation, out_shape
+        node.pads, node.groups, node.unbatched = pads, groups, unbatched
+        return make(out, node)
+    return make(out)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over ``(N, C_in, L)`` (or unbatched ``(C_in, L)``) input."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over ``(N, C_in, H, W)`` (or unbatched ``(C_in, H, W)``) input."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over ``(N, C_in, D, H, W)`` (or unbatched) input."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# transposed convolution
+
+
+class ConvolutionBackward1(Node):
+    __slots__ = ()
+    _name = 'ConvolutionBackward0'
+
+    def name(self):
+        return 'ConvolutionBackward0'
+
+    def release(self):
+        super().release()
+        self.x2 = None
+
+    def backward(self, g):
+        if state.enabled:
+            _no_double_backward()
+        if self.released:
+            from ...autograd.node import _raise_released
+            _raise_released()
+        self.saved_tensors()
+        gd = g._data
+        if self.unbatched:
+            gd = gd[None]
+        xp = array_module(gd)
+        w = self.w  # (Cin, Cout/G, *K)
+        groups = self.groups
+        n = gd.shape[0]
+        need_x, need_w, need_b = (e is not None for e in self.next)
+        gx = gw = gb = None
+        with on_device(gd):
+            if need_b:
+                gb = make(gd.sum(axis=(0,) + tuple(range(2, gd.ndim))))
+            if need_x or need_w:
+                # pad the output gradient back to the full col2im extent, then take its windows
+                gpad = pad_zeros(gd, self.gpads)
+                cols = im2col(gpad, self.kernel, self.stride, self.dilation, self.in_shape)  # (Cout, *K, N, *I)
+                cols2 = cols.reshape(-1, n * math.prod(self.in_shape))
+                if need_x:
+                    gx2 = _gemm_fwd(cols2, w.reshape(w.shape[0], -1), groups)  # (Cin, P)
+                    gx = _from_channels_first(gx2, n, self.in_shape)
+                    gx = make(gx[0] if self.unbatched else gx)
+                if need_w:
+                    gw = make(_gemm_w(self.x2, cols2, groups).reshape(w.shape))
+        return gx, gw, gb
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, d, output_size=None):
+    name = f'conv_transpose{d}d'
+    x, unbatched = _batchify(input, d, name)
+    w = weight._data
+    b = bias._data if bias is not None else None
+    check_same_device(x, w)
+    if b is not None:
+        check_same_device(x, b)
+    _dtype_check(x, w, b)
+    if w.ndim != d + 2:
+        raise RuntimeError(f"Expected {d + 2}-dimensional weight for {d + 2}-dimensional input "
+                           f"{list(x.shape)}, but got {w.ndim}-dimensional weight of size {list(w.shape)} instead")
+    if isinstance(padding, str):
+        raise RuntimeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    stride = _tuple(stride, d, 'stride')
+    dilation = _tuple(dilation, d, 'dilation')
+    pad = _tuple(padding, d, 'padding')
+    opad = _tuple(output_padding, d, 'output_padding')
+    groups = int(groups)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(s <= 0 for s in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilation: {list(dilation)}")
+    if any(p < 0 for p in pad):
+        raise RuntimeError("negative padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    n, cin = x.shape[:2]
+    kernel = tuple(w.shape[2:])
+    if w.shape[0] != cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected input"
+                           f"{list(input.shape)} to have {w.shape[0]} channels, but got {cin} channels instead")
+    if cin % groups != 0:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size {list(w.shape)} instead")
+    cout = w.shape[1] * groups
+    if b is not None and (b.ndim != 1 or b.shape[0] != cout):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected bias to be "
+                           f"1-dimensional with {cout} elements, but got bias of size {list(b.shape)} instead")
+    for op, s, dl in zip(opad, stride, dilation):
+        if op >= s and op >= dl:
+            raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                               f"output_padding: {_fmt(opad)}, stride: {_fmt(stride)}, dilation: {_fmt(dilation)}")
+    in_shape = tuple(x.shape[2:])
+    full = tuple((i - 1) * s + dl * (k - 1) + 1 for i, s, dl, k in zip(in_shape, stride, dilation, kernel))
+    out_shape = tuple(f - 2 * p + op for f, p, op in zip(full, pad, opad))
+    if any(o <= 0 for o in out_shape):
+        raise RuntimeError(f"Given input size per channel: ({_fmt(in_shape)}). Calculated output size per channel: "
+                           f"({_fmt(out_shape)}). Output size is too small")
+    alloc = tuple(f + max(0, op - p) for f, op, p in zip(full, opad, pad))
+    crop = tuple((p, a - p - o) for a, p, o in zip(alloc, pad, out_shape))
+    xp = array_module(x)
+    with on_device(x):
+        x2 = _to_channels_first(x)  # (Cin, N*I)
+        cols = _gemm_t(w.reshape(cin, -1), x2, groups)  # (Cout*K, N*I)
+        cols = cols.reshape((cout,) + kernel + (n,) + in_shape)
+        y = col2im(cols, (n, cout) + alloc, kernel, stride, dilation, in_shape)
+        y = _crop(y, crop)
+        if b is not None:
+            y = y + b.reshape((cout,) + (1,) * d)
+        else:
+            y = xp.ascontiguousarray(y)
+        if unbatched:
+            y = y[0]
+    if recording(input, weight, bias):
+        node = ConvolutionBackward1((input, weight, bias))
+        node.save(input, weight)
+        node.w = w
+        node.x2 = x2 if weight._rg else None
+        node.gpads = crop
+        node.kernel, node.stride, node.dilation, node.in_shape = kernel, stride, dilation, in_shape
+        node.groups, node.unbatched = groups, unbatched
+        return make(y, node)
+    return make(y)
+
+
+def _output_padding_for(input_shape, output_size, stride, padding, kernel, dilation, d):
+    """The output_padding that makes a transposed conv produce ``output_size`` (PyTorch's rule and errors)."""
+    output_size = list(output_size)
+    if len(output_size) == d + 2:
+        output_size = output_size[2:]
+    elif len(output_size) == d + 1 and len(input_shape) == d + 1:
+        output_size = output_size[1:]
+    if len(output_size) != d:
+        raise ValueError(f"ConvTranspose{d}D: for {len(input_shape)}D input, output_size must have {d} or "
+                         f"{d + 2} elements (got {len(output_size)})")
+    res = []
+    sp = input_shape[-d:]
+    for i in range(d):
+        mn = (sp[i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1
+        mx = mn + stride[i] - 1
+        if output_size[i] < mn or output_size[i] > mx:
+            raise ValueError(f"requested an output size of {output_size}, but valid sizes range from "
+                             f"{[(sp[j] - 1) * stride[j] - 2 * padding[j] + dilation[j] * (kernel[j] - 1) + 1 for j in range(d)]} "
+                             f"to {[(sp[j] - 1) * stride[j] - 2 * padding[j] + dilation[j] * (kernel[j] - 1) + stride[j] for j in range(d)]} "
+                             f"(for an input of {list(sp)})")
+        res.append(output_size[i] - mn)
+    return tuple(res)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution ("deconvolution"); weight is ``(C_in, C_out/groups, kL)``."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution; weight is ``(C_in, C_out/groups, kH, kW)``."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution; weight is ``(C_in, C_out/groups, kD, kH, kW)``."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)

@@ -1,0 +1,92 @@
+"""Window kernels for convolution and pooling: padding, im2col, col2im, scatter-add.
+
+Every function takes NumPy or CuPy arrays and works on either (the array module comes from the input);
+the spatial dims are always the trailing ``d`` dims of an ``(N, C, *spatial)`` array.
+"""
+import numpy as np
+
+from .device import array_module
+
+
+def pad_zeros(x, pads, value=0):
+    """Pad the trailing dims of ``x`` with a constant; ``pads`` is ``[(left, right), ...]`` per spatial dim
+    (non-negative). One allocation and one copy."""
+    if not any(l or r for l, r in pads):
+        return x
+    xp = array_module(x)
+    d = len(pads)
+    lead = x.shape[:x.ndim - d]
+    shape = lead + tuple(s + l + r for s, (l, r) in zip(x.shape[x.ndim - d:], pads))
+    if value == 0:
+        out = xp.zeros(shape, dtype=x.dtype)
+    else:
+        out = xp.full(shape, value, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(l, l + s) for s, (l, _) in zip(x.shape[x.ndim - d:], pads))] = x
+    return out
+
+
+def windows(x, kernel, stride, dilation, out_shape):
+    """A strided view ``(N, C, *out, *kernel)`` of ``x`` (``(N, C, *spatial)``, already padded): element
+    ``[n, c, o..., k...]`` is ``x[n, c, o*stride + k*dilation ...]``. No copy."""
+    xp = array_module(x)
+    d = len(kernel)
+    st = x.strides
+    sp = st[-d:]
+    shape = x.shape[:-d] + tuple(out_shape) + tuple(kernel)
+    strides = st[:-d] + tuple(s * t for s, t in zip(sp, stride)) + tuple(s * t for s, t in zip(sp, dilation))
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+
+def im2col(x, kernel, stride, dilation, out_shape):
+    """Columns ``(C, *kernel, N, *out)`` (contiguous) of a padded ``(N, C, *spatial)`` array: the layout one
+    GEMM ``W(Cout, C*K) @ cols(C*K, N*O)`` wants. Built as one copy per kernel offset, so each copy moves
+    rows that are contiguous in the output dim."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    d = len(kernel)
+    cols = xp.empty((c,) + tuple(kernel) + (n,) + tuple(out_shape), dtype=x.dtype)
+    xt = x.transpose((1, 0) + tuple(range(2, 2 + d)))  # (C, N, *spatial) view
+    for off in np.ndindex(*kernel):
+        sl = tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
+                   for k, dl, s, o in zip(off, dilation, stride, out_shape))
+        cols[(slice(None),) + off] = xt[(Ellipsis,) + sl]
+    return cols
+
+
+def col2im(cols, x_shape, kernel, stride, dilation, out_shape):
+    """The adjoint of ``im2col``: sum columns ``(C, *kernel, N, *out)`` back into a zero ``(N, C, *spatial)``
+    array, one strided slice-add per kernel offset (no scatter)."""
+    xp = array_module(cols)
+    d = len(kernel)
+    gx = xp.zeros(x_shape, dtype=cols.dtype)
+    gt = gx.transpose((1, 0) + tuple(range(2, 2 + d)))  # (C, N, *spatial) view of gx
+    for off in np.ndindex(*kernel):
+        sl = tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
+                   for k, dl, s, o in zip(off, dilation, stride, out_shape))
+        gt[(Ellipsis,) + sl] += cols[(slice(None),) + off]
+    return gx
+
+
+def window_slices(kernel, stride, dilation, out_shape):
+    """For each kernel offset: (offset tuple, slices over the spatial dims selecting that offset's inputs)."""
+    res = []
+    for off in np.ndindex(*kernel):
+        sl = tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
+                   for k, dl, s, o in zip(off, dilation, stride, out_shape))
+        res.append((off, (Ellipsis,) + sl))
+    return res
+
+
+def scatter_add_rows(n_cols, idx, vals):
+    """``out[r, idx[r, j]] += vals[r, j]`` into a zero ``(R, n_cols)`` array (duplicates accumulate)."""
+    xp = array_module(vals)
+    r = idx.shape[0]
+    flat = (idx.reshape(r, -1) + (xp.arange(r, dtype=idx.dtype) * n_cols)[:, None]).ravel()
+    v = vals.reshape(-1)
+    if xp is np:
+        out = np.bincount(flat, weights=v, minlength=r * n_cols).astype(vals.dtype, copy=False)
+        return out.reshape(r, n_cols)
+    import cupyx
+    out = xp.zeros(r * n_cols, dtype=vals.dtype)
+    cupyx.scatter_add(out, flat, v)
+    return out.reshape(r, n_cols)
