@@ -211,9 +211,12 @@ class DataLoader:
                           "slowness/freeze if necessary.")
 
     def __del__(self):
-        it = getattr(self, '_iterator', None)
+        it = self.__dict__.get('_iterator')
         if it is not None and hasattr(it, '_shutdown_workers'):
-            it._shutdown_workers()
+            try:
+                it._shutdown_workers()
+            except Exception:
+                pass
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -293,7 +296,6 @@ class _BaseIter:
         self._base_seed = _core.draw_seed(loader.generator)
         self._persistent_workers = loader.persistent_workers
         self._num_yielded = 0
-        self._profile_name = f"enumerate(DataLoader)#{self.__class__.__name__}.__next__"
 
     def __iter__(self):
         return self
@@ -551,7 +553,10 @@ class _MultiProcessIter(_BaseIter):
             _worker.remove_segments(self._shm_prefix)
 
     def __del__(self):
-        self._shutdown_workers()
+        try:
+            self._shutdown_workers()
+        except Exception:  # interpreter shutdown: multiprocessing reaps daemonic workers itself
+            pass
 
 
 def _now():

@@ -342,6 +342,8 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_
     on ``data_queue``, until ``None`` arrives or the parent goes away."""
     global _worker_info
     try:
+        from ..backend.device import set_default_device
+        set_default_device('cpu')  # a worker never touches CUDA: tensors made in it live on the CPU
         seed = base_seed + worker_id
         _seed_worker(seed)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)

@@ -205,3 +205,24 @@ def test_utils_data_import_path():
     from npnn.utils.data import DataLoader as DL2, get_worker_info
     assert DL2 is DataLoader and ud.TensorDataset is TensorDataset
     assert get_worker_info() is None
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize('num_workers', [0, 2])
+def test_gpu_default_device_moves_batches_from_pinned_memory(num_workers):
+    import cupy
+    prev = npnn.get_default_device()
+    npnn.set_default_device('cuda')
+    try:
+        out = list(DataLoader(Squares(6), batch_size=4, num_workers=num_workers, pin_memory=True))
+    finally:
+        npnn.set_default_device(prev)
+    x, y = out[1]
+    assert x.device.type == 'cuda' and y.device.type == 'cuda'
+    np.testing.assert_array_equal(cupy.asnumpy(x._data)[:, 1], [16, 25])
+    assert cupy.asnumpy(y._data).tolist() == [4, 5]
+    # CPU target with CuPy in use: batches stay on the CPU, in page-locked memory
+    x, _ = next(iter(DataLoader(Squares(6), batch_size=4, num_workers=num_workers, pin_memory=True)))
+    assert x.device.type == 'cpu'
+    assert cupy.cuda.runtime.pointerGetAttributes(x.numpy().ctypes.data).type == 1  # host, page-locked
+    np.testing.assert_array_equal(x.numpy()[:, 0], [0, 1, 2, 3])
