@@ -17,7 +17,7 @@ clamp clip clamp_min clamp_max where lerp nan_to_num xlogy positive
 eq ne lt le gt ge greater greater_equal less less_equal not_equal isnan isinf isfinite isposinf isneginf signbit
 logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not isclose allclose equal
 sum mean prod max min amax amin aminmax argmax argmin var std logsumexp cumsum cumprod cummax cummin logcumsumexp
-all any count_nonzero norm
+all any count_nonzero norm nansum nanmean var_mean std_mean
 reshape view view_as reshape_as flatten unflatten permute transpose swapaxes swapdims t movedim moveaxis squeeze
 unsqueeze expand expand_as broadcast_to narrow split chunk tensor_split unbind select flip fliplr flipud roll rot90
 repeat tile repeat_interleave contiguous clone

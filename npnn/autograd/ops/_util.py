@@ -10,14 +10,16 @@ from ..grad_mode import state
 SCALARS = (int, float, bool, complex, np.number, np.bool_)
 
 
+_TENSOR = None  # the Tensor class, installed by npnn.tensor once it is defined (ops load before it)
+
+
 def Tensor():
-    from ...tensor import Tensor as T
-    return T
+    return _TENSOR
 
 
 def make(data, node=None):
-    from ...tensor import Tensor as T
-    return T._make(data, node)
+    """Wrap an op's result array as a Tensor (recorded on ``node`` when given)."""
+    return _TENSOR._make(data, node)
 
 
 def recording(*ts):
@@ -114,6 +116,19 @@ def sum_to(g, shape):
     if g._data.shape != shape:
         g = g.reshape(shape)
     return g
+
+
+def reduce_array(a, ref):
+    """Array counterpart of ``grad_for`` for backward rules run without graph recording."""
+    if a.shape != ref.shape:
+        lead = a.ndim - ref.ndim
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(ref.shape) if n == 1 and a.shape[lead + i] != 1)
+        a = a.sum(axis=axes, keepdims=False) if axes else a
+        if a.shape != ref.shape:
+            a = a.reshape(ref.shape)
+    if a.dtype != ref.dtype:
+        a = a.astype(ref.dtype)
+    return a
 
 
 def grad_for(g, t):

@@ -6,7 +6,8 @@ import scipy.special as _sp
 
 from ...backend.device import array_module
 from ..node import Node
-from ._util import binary_arrays, float_dtype_of, grad_for, make, recording, Tensor, SCALARS
+from ._util import binary_arrays, float_dtype_of, grad_for, make, recording, reduce_array, Tensor, SCALARS
+from ..grad_mode import state as _grad_state
 
 # ---------------------------------------------------------------------------------------------------------
 # binary arithmetic
@@ -29,8 +30,13 @@ class SubBackward0(AddBackward0):
 
     def backward(self, g):
         ga = g if self.next[0] is not None else None
-        gb = -g if self.alpha == 1 else g * (-self.alpha)
-        return (_fit(ga, self.sa), _fit(gb if self.next[1] is not None else None, self.sb))
+        gb = None
+        if self.next[1] is not None:
+            if not _grad_state.enabled:
+                gb = make(g._data * (-self.alpha))
+            else:
+                gb = -g if self.alpha == 1 else g * (-self.alpha)
+        return (_fit(ga, self.sa), _fit(gb, self.sb))
 
 
 def _fit(g, spec):
@@ -103,6 +109,11 @@ class MulBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors()
         na, nb = self.next
+        if not _grad_state.enabled:  # plain array math when no graph is being built
+            gd = g._data
+            ga = make(reduce_array(gd * b._data, a._data)) if na is not None else None
+            gb = make(reduce_array(gd * a._data, b._data)) if nb is not None else None
+            return ga, gb
         ga = grad_for(g * b, a) if na is not None else None
         gb = grad_for(g * a, b) if nb is not None else None
         return ga, gb
@@ -395,16 +406,24 @@ class _Unary(Node):
     use_input = True
     use_output = False
 
+    array_rule = None
+
     def backward(self, g):
+        ar = type(self).array_rule
+        if ar is not None and not _grad_state.enabled:  # hot activations: plain array math
+            x = self.saved_tensors()[0]._data if self.use_input else None
+            y = self.output_array() if self.use_output else None
+            return make(ar(g._data, x, y))
         x = self.saved_tensors()[0] if self.use_input else None
         y = self.output() if self.use_output else None
         return type(self).rule(g, x, y)
 
 
-def _unary(name, fwd, rule, use_input=True, use_output=False, float_only=True, int_ok=False):
+def _unary(name, fwd, rule, use_input=True, use_output=False, float_only=True, int_ok=False, array_rule=None):
     cls = type(name, (_Unary,), {'__slots__': (), 'rule': staticmethod(rule) if rule else None,
                                  'use_input': use_input, 'use_output': use_output,
-                                 'saves': use_input or use_output})
+                                 'saves': use_input or use_output,
+                                 'array_rule': staticmethod(array_rule) if array_rule else None})
 
     def op(input, *, out=None):
         a = input._data
@@ -453,7 +472,8 @@ def _sigmoid_fwd(xp, a):
 
 _SQRT_PI = math.sqrt(math.pi)
 
-exp = _unary('ExpBackward0', lambda xp, a: xp.exp(a), lambda g, x, y: g * y, False, True)
+exp = _unary('ExpBackward0', lambda xp, a: xp.exp(a), lambda g, x, y: g * y, False, True,
+             array_rule=lambda g, x, y: g * y)
 exp2 = _unary('Exp2Backward0', lambda xp, a: xp.exp2(a), lambda g, x, y: g * y * math.log(2.0), False, True)
 expm1 = _unary('Expm1Backward0', lambda xp, a: xp.expm1(a), lambda g, x, y: g * (y + 1.0), False, True)
 log = _unary('LogBackward0', lambda xp, a: xp.log(a), lambda g, x, y: g / x)
@@ -470,11 +490,13 @@ acos = _unary('AcosBackward0', lambda xp, a: xp.arccos(a), lambda g, x, y: -g * 
 atan = _unary('AtanBackward0', lambda xp, a: xp.arctan(a), lambda g, x, y: g / (x * x + 1.0))
 sinh = _unary('SinhBackward0', lambda xp, a: xp.sinh(a), lambda g, x, y: g * x.cosh())
 cosh = _unary('CoshBackward0', lambda xp, a: xp.cosh(a), lambda g, x, y: g * x.sinh())
-tanh = _unary('TanhBackward0', lambda xp, a: xp.tanh(a), lambda g, x, y: g * (1.0 - y * y), False, True)
+tanh = _unary('TanhBackward0', lambda xp, a: xp.tanh(a), lambda g, x, y: g * (1.0 - y * y), False, True,
+              array_rule=lambda g, x, y: g * (1.0 - y * y))
 asinh = _unary('AsinhBackward0', lambda xp, a: xp.arcsinh(a), lambda g, x, y: g * (x * x + 1.0).rsqrt())
 acosh = _unary('AcoshBackward0', lambda xp, a: xp.arccosh(a), lambda g, x, y: g * (x * x - 1.0).rsqrt())
 atanh = _unary('AtanhBackward0', lambda xp, a: xp.arctanh(a), lambda g, x, y: g / (1.0 - x * x))
-sigmoid = _unary('SigmoidBackward0', _sigmoid_fwd, lambda g, x, y: g * y * (1.0 - y), False, True)
+sigmoid = _unary('SigmoidBackward0', _sigmoid_fwd, lambda g, x, y: g * y * (1.0 - y), False, True,
+                 array_rule=lambda g, x, y: g * y * (1.0 - y))
 erf = _unary('ErfBackward0', _erf, lambda g, x, y: g * (2.0 / _SQRT_PI) * (-(x * x)).exp())
 erfc = _unary('ErfcBackward0', _erfc, lambda g, x, y: g * (-2.0 / _SQRT_PI) * (-(x * x)).exp())
 erfinv = _unary('ErfinvBackward0', _erfinv, lambda g, x, y: g * (_SQRT_PI / 2.0) * (y * y).exp(), False, True)

@@ -11,6 +11,14 @@ from ._util import float_dtype_of, make, norm_dim, norm_dims, recording, Tensor
 values_indices = collections.namedtuple('values_indices', ['values', 'indices'])
 
 
+def _axes(dim, ndim):
+    """Reduced axes for ``dim`` (None or an empty sequence: all dims); a 0-dim tensor accepts dim 0/-1."""
+    if dim is None or (not isinstance(dim, int) and len(dim) == 0):
+        return tuple(range(ndim))
+    axes = norm_dims(dim, ndim)
+    return axes if ndim else ()
+
+
 def _expand_back(g, shape, axes, keepdim):
     """Broadcast a reduced gradient back over the reduced ``axes`` of ``shape``."""
     if not keepdim and axes:
@@ -32,7 +40,7 @@ class SumBackward0(Node):
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (int, tuple, or all); ints and bools sum to int64 like PyTorch."""
     a = input._data
-    axes = norm_dims(dim, a.ndim) if dim is not None and dim != () else tuple(range(a.ndim))
+    axes = _axes(dim, a.ndim)
     xp = array_module(a)
     if dtype is not None:
         a = a.astype(dtypes.to_dtype(dtype).np)
@@ -63,7 +71,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     elif a.dtype.kind in 'biu':
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                            f"or complex dtype. Got: {_dtn(a)}")
-    axes = norm_dims(dim, a.ndim) if dim is not None and dim != () else tuple(range(a.ndim))
+    axes = _axes(dim, a.ndim)
     xp = array_module(a)
     r = a.mean(axis=axes, keepdims=keepdim) if axes else a.copy()
     if not isinstance(r, xp.ndarray):
@@ -127,6 +135,10 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         r = xp.asarray(a.prod())
         ax = None
+    elif a.ndim == 0:
+        norm_dim(dim, 0)
+        r = a.copy()
+        ax = None
     else:
         ax = norm_dim(dim, a.ndim)
         r = xp.asarray(a.prod(axis=ax, keepdims=keepdim))
@@ -178,6 +190,8 @@ class MaxBackward0(Node):
 
     def backward(self, g):
         from .indexing import scatter_into_zeros
+        if not self.shape:
+            return g.reshape(())
         idx = self.idx
         if not self.keepdim:
             g = g.unsqueeze(self.dim)
@@ -213,12 +227,11 @@ def _extreme_dim(input, dim, keepdim, argfn, name):
 def _nan_arg(fnname):
     def f(a, axis, keepdims):
         xp = array_module(a)
-        i = getattr(xp, fnname)(a, axis=axis, keepdims=keepdims)
+        i = getattr(xp, fnname)(a, axis=axis, keepdims=True)
         if a.dtype.kind == 'f':  # NaN propagates: it is the max and the min
             nanpos = xp.isnan(a)
-            if nanpos.any():
-                i = xp.where(nanpos.any(axis=axis, keepdims=True), xp.argmax(nanpos, axis=axis, keepdims=True), i)
-        return i
+            i = xp.where(nanpos.any(axis=axis, keepdims=True), xp.argmax(nanpos, axis=axis, keepdims=True), i)
+        return i if keepdims else i.squeeze(axis)
     return f
 
 
@@ -250,13 +263,13 @@ def min(input, dim=None, keepdim=False, *, out=None):
 
 def amax(input, dim=(), keepdim=False):
     """Maximum over one or more dims (all when ``dim=()``); ties share the gradient evenly."""
-    axes = norm_dims(dim, input.ndim) if dim != () and dim is not None else tuple(range(input.ndim))
+    axes = _axes(dim, input.ndim)
     return _extreme(input, axes, keepdim, lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims), 'amax')
 
 
 def amin(input, dim=(), keepdim=False):
     """Minimum over one or more dims (all when ``dim=()``)."""
-    axes = norm_dims(dim, input.ndim) if dim != () and dim is not None else tuple(range(input.ndim))
+    axes = _axes(dim, input.ndim)
     return _extreme(input, axes, keepdim, lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims), 'amin')
 
 
@@ -303,7 +316,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     a = input._data
     if a.dtype.kind not in 'fc':
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    axes = norm_dims(dim, a.ndim) if dim is not None else tuple(range(a.ndim))
+    axes = _axes(dim, a.ndim)
     n = 1
     for ax in axes:
         n *= a.shape[ax]
@@ -348,8 +361,10 @@ def logsumexp(input, dim, keepdim=False):
     if a.dtype.kind in 'biu':
         a = a.astype(float_dtype_of(a))
     xp = array_module(a)
-    axes = norm_dims(dim, a.ndim)
-    if a.size == 0:
+    axes = _axes(dim, a.ndim)
+    if a.ndim == 0:
+        r = a.copy()
+    elif a.size == 0:
         r = xp.full([s for i, s in enumerate(a.shape) if i not in axes], -np.inf, a.dtype)
     else:
         m = a.max(axis=axes, keepdims=True)
@@ -474,7 +489,7 @@ def all(input, dim=None, keepdim=False):
     xp = array_module(a)
     if dim is None:
         return make(xp.asarray(a.all()))
-    return make(xp.asarray(a.all(axis=norm_dims(dim, a.ndim), keepdims=keepdim)))
+    return make(xp.asarray(a.all(axis=_axes(dim, a.ndim), keepdims=keepdim)))
 
 
 def any(input, dim=None, keepdim=False):
@@ -483,13 +498,13 @@ def any(input, dim=None, keepdim=False):
     xp = array_module(a)
     if dim is None:
         return make(xp.asarray(a.any()))
-    return make(xp.asarray(a.any(axis=norm_dims(dim, a.ndim), keepdims=keepdim)))
+    return make(xp.asarray(a.any(axis=_axes(dim, a.ndim), keepdims=keepdim)))
 
 
 def count_nonzero(input, dim=None):
     a = input._data
     xp = array_module(a)
-    axes = None if dim is None else norm_dims(dim, a.ndim)
+    axes = None if dim is None else _axes(dim, a.ndim)
     return make(xp.asarray(xp.count_nonzero(a, axis=axes), dtype=np.int64))
 
 
@@ -501,8 +516,7 @@ def norm(input, p='fro', dim=None, keepdim=False, dtype=None):
     if p == 'nuc':
         from ...linalg import matrix_norm
         return matrix_norm(x, 'nuc', dim=dim if dim is not None else (-2, -1), keepdim=keepdim)
-    axes = norm_dims(dim, x.ndim) if dim is not None else tuple(range(x.ndim))
-    return vector_norm(x, p, axes, keepdim)
+    return vector_norm(x, p, _axes(dim, x.ndim), keepdim)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -511,7 +525,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         x = x.to(dtype)
     if x._data.dtype.kind in 'biu':
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long")
-    axes = norm_dims(dim, x.ndim) if dim is not None else tuple(range(x.ndim))
+    axes = _axes(dim, x.ndim)
     if not axes:
         return x.abs()
     ax = x.abs()
@@ -557,3 +571,19 @@ class _Norm2(Node):
 
 
 _Norm2.__name__ = 'NormBackward1'
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum treating NaN as zero."""
+    from .elementwise import where
+    if input._data.dtype.kind != 'f':
+        return sum(input, dim, keepdim, dtype=dtype)
+    return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over the non-NaN elements."""
+    if input._data.dtype.kind != 'f':
+        return mean(input, dim, keepdim, dtype=dtype)
+    cnt = (~input.isnan()).sum(dim if dim is not None else (), keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / cnt
