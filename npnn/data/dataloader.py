@@ -369,8 +369,7 @@ class _MultiProcessIter(_BaseIter):
                     target=_worker.worker_loop,
                     args=(is_iterable, self._dataset, iq, self._worker_result_queue, self._workers_done_event,
                           self._auto_collation, self._collate_fn, self._drop_last, self._base_seed,
-                          self._worker_init_fn, i, self._num_workers, self._persistent_workers, self._shm_prefix,
-                          os.getpid()),
+                          self._worker_init_fn, i, self._num_workers, self._persistent_workers, self._shm_prefix),
                     daemon=True)
                 w.start()
                 self._index_queues.append(iq)

@@ -336,11 +336,11 @@ def _seed_worker(seed):
 
 
 def worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_collation, collate_fn,
-                drop_last, base_seed, init_fn, worker_id, num_workers, persistent_workers, shm_prefix,
-                parent_pid):
+                drop_last, base_seed, init_fn, worker_id, num_workers, persistent_workers, shm_prefix):
     """Run by each worker process: take (task id, indices) from ``index_queue``, put (task id, payload)
     on ``data_queue``, until ``None`` arrives or the parent goes away."""
     global _worker_info
+    parent_pid = os.getppid()  # the main process (or the forkserver); a change means it has gone away
     try:
         from ..backend.device import set_default_device
         set_default_device('cpu')  # a worker never touches CUDA: tensors made in it live on the CPU

@@ -346,6 +346,11 @@ def test_tensor_dataset_with_workers_and_spawn_context():
     out = [b[1].numpy().tolist() for b in DataLoader(ds, batch_size=4, num_workers=1,
                                                      multiprocessing_context='spawn')]
     assert out == [[0, 1, 2, 3], [4, 5]]
+    dl = DataLoader(ds, batch_size=4, num_workers=1, persistent_workers=True,
+                    multiprocessing_context=mp.get_context('forkserver'))
+    assert [b[1].numpy().tolist() for b in dl] == [[0, 1, 2, 3], [4, 5]]
+    assert [b[1].numpy().tolist() for b in dl] == [[0, 1, 2, 3], [4, 5]]
+    del dl
     assert no_children()
 
 
