@@ -16,8 +16,13 @@ class Tensor:
     Prefer ``npnn.tensor`` and the creation functions.
     """
 
-    __slots__ = ('_data', '_rg', '_grad', '_node', '_out', '_vc', '_hooks', '_retains', '__weakref__', '__dict__')
+    __slots__ = ('_data', '_rg', '_node', '_vc', '__weakref__', '__dict__')
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our reflected operators
+    # rarely set per-tensor state lives in the instance dict, with these class defaults (keeps _make lean)
+    _grad = None
+    _out = 0
+    _hooks = None
+    _retains = False
 
     def __init__(self, *args, device=None):
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
@@ -30,25 +35,21 @@ class Tensor:
         dev = to_device(device) if device is not None else CPU
         self._data = array_to(arr, dev)
         self._rg = False
-        self._grad = None
         self._node = None
-        self._out = 0
         self._vc = [0]
-        self._hooks = None
 
     @staticmethod
     def _make(data, node=None, out=0):
         """Wrap an array without checks (the fast constructor ops use)."""
-        t = object.__new__(Tensor)
-        if isinstance(data, np.generic):
+        t = _new(Tensor)
+        if isinstance(data, _np_generic):
             data = np.asarray(data)
         t._data = data
         t._node = node
         t._rg = node is not None
-        t._grad = None
-        t._out = out
         t._vc = [0]
-        t._hooks = None
+        if out:
+            t._out = out
         return t
 
     def _edge(self):
@@ -426,11 +427,8 @@ class Tensor:
     def __init_from(self, data, rg):
         self._data = data
         self._rg = rg
-        self._grad = None
         self._node = None
-        self._out = 0
         self._vc = [0]
-        self._hooks = None
 
     # --- autograd -------------------------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -889,6 +887,10 @@ class Tensor:
                              requires_grad=requires_grad)
 
 
+_new = object.__new__
+_np_generic = np.generic
+
+
 class _RetainHook:
     """Marks the pre-hook retain_grad installs (so it runs as an observer)."""
 
@@ -1006,3 +1008,4 @@ def _install_methods():
 
 
 _install_methods()
+_ops._util._TENSOR = Tensor

@@ -13,20 +13,21 @@ class Node:
     that ``create_graph=True`` records them.
     """
 
-    __slots__ = ('seq', 'next', 'saved', 'versions', 'out_vc', 'out_version', 'out_data', 'pre_hooks',
-                 'hooks', 'released', '__weakref__', '__dict__')
+    __slots__ = ('seq', 'next', '__weakref__', '__dict__')
     n_outputs = 1
     saves = True  # False for nodes whose backward needs nothing saved
+    # per-node state that most nodes never set: class defaults, instance dict when set
+    saved = None
+    versions = None
+    out_vc = None
+    out_data = None
+    pre_hooks = None
+    hooks = None
+    released = False
 
     def __init__(self, inputs):
         self.seq = next(_tape)
         self.next = tuple([t._edge() if t is not None and t._rg else None for t in inputs])
-        self.saved = None
-        self.versions = None
-        self.out_vc = None
-        self.pre_hooks = None
-        self.hooks = None
-        self.released = False
 
     # --- saving -------------------------------------------------------------------------------------------
     def save(self, *tensors):
@@ -40,15 +41,21 @@ class Node:
         self.out_vc = out._vc
         self.out_version = out._vc[0]
 
-    def output(self):
-        from ..tensor import Tensor
+    def output_array(self):
+        """The saved output array (checked against in-place changes)."""
         if self.released:
             _raise_released()
         if self.out_vc[0] != self.out_version:
             _raise_modified(self.out_data, self.out_vc[0], self.out_version, self)
-        if state.enabled:  # create_graph: the output must stay connected to this node
-            return Tensor._make(self.out_data, self, 0)
-        return Tensor._make(self.out_data)
+        return self.out_data
+
+    def output(self):
+        """The saved output as a tensor; under create_graph it stays connected to this node."""
+        from .ops._util import _TENSOR
+        data = self.output_array()
+        if state.enabled:
+            return _TENSOR._make(data, self, 0)
+        return _TENSOR._make(data)
 
     def saved_tensors(self):
         s = self.saved

@@ -506,7 +506,8 @@ absolute = abs
 neg = _unary('NegBackward0', lambda xp, a: -a, lambda g, x, y: -g, False, False, float_only=False)
 negative = neg
 relu = _unary('ReluBackward0', lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
-              lambda g, x, y: g * (y > 0)._cast(g._data.dtype), False, True, float_only=False)
+              lambda g, x, y: g * (y > 0)._cast(g._data.dtype), False, True, float_only=False,
+              array_rule=lambda g, x, y: g * (y > 0))
 sign = _unary('SignBackward0', lambda xp, a: xp.sign(a), lambda g, x, y: g * 0.0, False, False, float_only=False)
 sgn = sign
 _zero_rule = lambda g, x, y: g * 0.0  # noqa: E731  (piecewise-constant ops)
