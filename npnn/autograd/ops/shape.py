@@ -703,3 +703,89 @@ def cast(input, np_dtype):
         n.dt, n.dev = a.dtype, None
         return make(r, n)
     return make(r)
+
+
+def _tensor_list(tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return list(tensors[0])
+    return list(tensors)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors; ``indexing='ij'`` (matrix, the default) or ``'xy'`` (Cartesian)."""
+    ts = _tensor_list(tensors)
+    if indexing is None:
+        indexing = 'ij'
+    if indexing not in ('ij', 'xy'):
+        raise ValueError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    for t in ts:
+        if t._data.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
+    ts = [atleast_1d(t) for t in ts]
+    shape = [t._data.shape[0] for t in ts]
+    pos = list(range(len(ts)))
+    if indexing == 'xy' and len(ts) >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+        pos[0], pos[1] = 1, 0
+    out = []
+    for t, p in zip(ts, pos):
+        view = [1] * len(ts)
+        view[p] = -1
+        out.append(expand(reshape(t, tuple(view)), tuple(shape)))
+    return tuple(out)
+
+
+def cartesian_prod(*tensors):
+    """The Cartesian product of 1-D tensors as rows of a 2-D tensor (1-D input: returned as is)."""
+    ts = _tensor_list(tensors)
+    if len(ts) == 1:
+        return ts[0]
+    grids = meshgrid(*ts, indexing='ij')
+    return stack([reshape(g, (-1,)) for g in grids], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """All length-``r`` combinations of a 1-D tensor's elements, as rows."""
+    import itertools
+    from .indexing import getitem
+    if input._data.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input._data.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    n = input._data.shape[0]
+    gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(gen(range(n), r)), dtype=np.int64).reshape(-1, r)
+    if r == 0 or idx.shape[0] == 0:
+        return make(array_module(input._data).empty((0,), dtype=input._data.dtype))
+    xp = array_module(input._data)
+    return getitem(input, make(xp.asarray(idx)))
+
+
+def block_diag(*tensors):
+    """A block-diagonal matrix of the given (0-D, 1-D or 2-D) tensors."""
+    ts = []
+    for i, t in enumerate(tensors):
+        nd = t._data.ndim
+        if nd > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{nd} dimensions")
+        ts.append(reshape(t, (1, -1) if nd == 1 else (1, 1)) if nd < 2 else t)
+    if not ts:
+        return make(np.zeros((1, 0), dtype=dtypes.get_default_dtype().np))
+    dt = ts[0]._data.dtype
+    for t in ts[1:]:
+        dt = dtypes.promote_np(dt, t._data.dtype)
+    xp = array_module(ts[0]._data)
+    total = builtins.sum(t._data.shape[1] for t in ts)
+    rows, left = [], 0
+    for t in ts:
+        r, c = t._data.shape
+        parts = []
+        if left:
+            parts.append(make(xp.zeros((r, left), dtype=dt)))
+        parts.append(t)
+        if total - left - c:
+            parts.append(make(xp.zeros((r, total - left - c), dtype=dt)))
+        rows.append(cat(parts, 1) if len(parts) > 1 else t)
+        left += c
+    return cat(rows, 0)
