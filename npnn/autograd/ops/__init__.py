@@ -23,7 +23,7 @@ unsqueeze expand expand_as broadcast_to narrow split chunk tensor_split unbind s
 repeat tile repeat_interleave contiguous clone
 index_select index_add index_add_ index_copy index_copy_ index_fill index_fill_ index_put index_put_ masked_fill
 masked_fill_ masked_select masked_scatter nonzero argwhere take put_ put gather take_along_dim scatter scatter_
-scatter_add scatter_add_ scatter_reduce
+scatter_add scatter_add_ scatter_reduce scatter_reduce_
 matmul mm bmm mv dot vdot outer ger addmm addmv addbmm baddbmm addr
 logit sinc deg2rad rad2deg lgamma digamma polygamma i0 angle logaddexp logaddexp2 copysign float_power
 '''.split()

@@ -390,46 +390,113 @@ def scatter_add_(input, dim, index, src):
     return _scatter_impl(input, dim, index, src, 'add', True)
 
 
+class ScatterReduceBackward0(Node):
+    __slots__ = ('dim', 'index', 'reduce', 'include_self', 'scattered', 'cnt')
+
+    def backward(self, g):
+        x, src = self.saved_tensors()
+        nx, ns = self.next
+        d, index = self.dim, self.index
+        xp = array_module(g._data)
+        sc = self.scattered
+        keep_self = make(xp.logical_or(self.include_self, ~sc).astype(g._data.dtype))
+        red = self.reduce
+        if red == 'sum':
+            gx = g * keep_self
+            gs = gather(g, d, index)
+        elif red == 'mean':
+            gn = g / make(self.cnt)
+            gx = gn * keep_self
+            gs = gather(gn, d, index)
+        elif red == 'prod':
+            y = self.output()
+            gx = where_(sc_t(sc, self.include_self), g * y / x, g)
+            gs = gather(g * y, d, index) / src
+        else:  # amax / amin: split evenly among the elements equal to the result
+            y = self.output()
+            eq_self = (x == y)._cast(g._data.dtype) * keep_self
+            yg = gather(y, d, index)
+            eq_src = (src == yg)._cast(g._data.dtype)
+            cnt = eq_self.detach().scatter_add(d, index, eq_src.detach())
+            gn = g / cnt.masked_fill(cnt == 0, 1.0)
+            gx = gn * eq_self
+            gs = gather(gn, d, index) * eq_src
+        return (gx if nx is not None else None), (gs if ns is not None else None)
+
+
+def sc_t(sc, include_self):
+    """Positions where the result includes self's value (all, or only the non-scattered ones)."""
+    xp = array_module(sc)
+    return make(xp.ones(sc.shape, dtype=bool) if include_self else ~sc)
+
+
+def where_(c, a, b):
+    from .elementwise import where
+    return where(c, a, b)
+
+
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    """Scatter with reduction 'sum', 'prod', 'mean', 'amax' or 'amin' (forward only for the last three)."""
+    """Scatter ``src`` into ``input`` at ``index`` along ``dim``, reducing with 'sum', 'prod', 'mean', 'amax'
+    or 'amin' (``include_self=False`` leaves ``input``'s own values out at the scattered positions)."""
+    _check_index(index, 'scatter_reduce')
+    if reduce not in ('sum', 'prod', 'mean', 'amax', 'amin'):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     a = input._data
     d = norm_dim(dim, a.ndim)
-    key = _along(index._data, d)
+    idx = index._data
     xp = array_module(a)
-    if reduce == 'sum':
-        if include_self:
-            return scatter_add(input, dim, index, src)
-        base = input.clone()
-        base._data[key] = 0
-        return scatter_add(base.detach() if not input._rg else base, dim, index, src)
-    out = a.copy()
     s = src._data
-    if reduce in ('amax', 'amin'):
-        fill = -np.inf if reduce == 'amax' else np.inf
-        if not include_self:
-            out[key] = fill
-        ufunc = np.maximum if reduce == 'amax' else np.minimum
-        if xp is np:
-            ufunc.at(out, key, s)
-        else:  # pragma: no cover
-            import cupyx
-            (cupyx.scatter_max if reduce == 'amax' else cupyx.scatter_min)(out, key, s)
-    elif reduce == 'prod':
-        if not include_self:
-            out[key] = 1
-        np.multiply.at(out, key, s)
-    elif reduce == 'mean':
-        cnt = xp.zeros(a.shape, dtype=a.dtype)
-        if not include_self:
-            out[key] = 0
+    if s.shape != idx.shape:
+        s = s[tuple(slice(0, n) for n in idx.shape)]
+        src = src[tuple(slice(0, n) for n in idx.shape)]
+    if s.dtype != a.dtype:
+        s = s.astype(a.dtype)
+    key = _along(idx, d)
+    out = a.copy()
+    sc = xp.zeros(a.shape, dtype=bool)
+    sc[key] = True
+    cnt = None
+    if not include_self:
+        if reduce in ('sum', 'mean'):
+            ident = 0
+        elif reduce == 'prod':
+            ident = 1
+        elif a.dtype.kind == 'f':
+            ident = -np.inf if reduce == 'amax' else np.inf
         else:
-            cnt += 1
+            info = np.iinfo(a.dtype) if a.dtype.kind in 'iu' else None
+            ident = (info.min if reduce == 'amax' else info.max) if info else (reduce == 'amin')
+        out[sc] = ident
+    if reduce in ('sum', 'mean'):
         index_add_at(out, key, s)
-        index_add_at(cnt, key, xp.ones(s.shape, dtype=a.dtype))
-        out = out / xp.maximum(cnt, 1) if a.dtype.kind == 'f' else out // xp.maximum(cnt, 1)
-    else:
-        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    return make(out.astype(a.dtype, copy=False))
+        if reduce == 'mean':
+            cnt = xp.where(sc & (not include_self), 0, 1).astype(a.dtype)
+            index_add_at(cnt, key, xp.ones(s.shape, dtype=a.dtype))
+            cnt = xp.maximum(cnt, 1)
+            out = out / cnt if a.dtype.kind == 'f' else out // cnt
+    elif reduce == 'prod':
+        if xp is np:
+            np.multiply.at(out, key, s)
+        else:  # pragma: no cover - GPU only
+            _cupy_mul_at(out, key, s)
+    elif xp is np:
+        (np.maximum if reduce == 'amax' else np.minimum).at(out, key, s)
+    else:  # pragma: no cover - GPU only
+        import cupyx
+        (cupyx.scatter_max if reduce == 'amax' else cupyx.scatter_min)(out, key, s)
+    out = out.astype(a.dtype, copy=False)
+    if recording(input, src) and a.dtype.kind == 'f':
+        n = ScatterReduceBackward0((input, src))
+        n.save(input, src)
+        n.dim, n.index, n.reduce, n.include_self, n.scattered, n.cnt = d, index, reduce, include_self, sc, cnt
+        res = make(out, n)
+        n.save_output(res)
+        return res
+    return make(out)
+
+
+def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
+    return input._inplace(scatter_reduce, dim, index, src, reduce, include_self=include_self)
 
 
 class IndexSelectBackward0(Node):
