@@ -1,0 +1,50 @@
+"""Adadelta."""
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _step_tensor, _zeros_like, _bump
+from . import _functional as F
+from ..backend.device import on_device
+
+__all__ = ['Adadelta']
+
+
+class Adadelta(Optimizer):
+    """Adadelta: ``Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+    capturable=False, maximize=False, differentiable=False)``."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        _check_lr(lr)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    @_use_grad
+    def step(self, closure=None):
+        """One Adadelta step over every parameter with a gradient."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group['lr']))
+            for p in group['params']:
+                if p._grad is None:
+                    continue
+                if p._grad.is_sparse:
+                    raise RuntimeError("Adadelta does not support sparse gradients")
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = _step_tensor()
+                    state['square_avg'] = _zeros_like(p)
+                    state['acc_delta'] = _zeros_like(p)
+                state['step']._data += 1
+                with on_device(p._data):
+                    F.adadelta(p._data, p._grad._data, state['square_avg']._data, state['acc_delta']._data, lr=lr,
+                               rho=float(group['rho']), eps=float(group['eps']),
+                               weight_decay=float(group['weight_decay']), maximize=group['maximize'])
+                _bump(p)
+        return loss

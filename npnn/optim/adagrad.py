@@ -1,0 +1,62 @@
+"""Adagrad."""
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _step_tensor, _zeros_like, _bump
+from .adam import _fused_checks
+from . import _functional as F
+from ..backend.device import on_device
+
+__all__ = ['Adagrad']
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+    eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None)``."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _check_lr(lr)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+        _fused_checks(fused, foreach, differentiable)
+        # state is created eagerly, as PyTorch does
+        for group in self.param_groups:
+            for p in group['params']:
+                st = self.state[p]
+                st['step'] = _step_tensor()
+                st['sum'] = _zeros_like(p, initial_accumulator_value)
+
+    def share_memory(self):
+        """No-op kept for API compatibility (state arrays are ordinary arrays)."""
+
+    @_use_grad
+    def step(self, closure=None):
+        """One Adagrad step over every parameter with a gradient."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group['lr']))
+            for p in group['params']:
+                if p._grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = _step_tensor()
+                    state['sum'] = _zeros_like(p, self.defaults['initial_accumulator_value'])
+                st = state['step']
+                st._data += 1
+                with on_device(p._data):
+                    F.adagrad(p._data, p._grad._data, state['sum']._data, step=float(st._data), lr=lr,
+                              weight_decay=float(group['weight_decay']), lr_decay=float(group['lr_decay']),
+                              eps=float(group['eps']), maximize=group['maximize'])
+                _bump(p)
+        return loss

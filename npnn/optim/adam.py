@@ -1,0 +1,96 @@
+"""Adam (with AMSGrad and optional decoupled weight decay)."""
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _step_tensor, _zeros_like, _bump
+from . import _functional as F
+from ..tensor import Tensor
+from ..backend.device import on_device
+
+__all__ = ['Adam']
+
+
+def _check_betas(betas):
+    if not 0.0 <= _to_scalar(betas[0]) < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= _to_scalar(betas[1]) < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def _check_common(lr, eps, betas, weight_decay):
+    _check_lr(lr)
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if betas is not None:
+        _check_betas(betas)
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _fused_checks(fused, foreach, differentiable):
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+class Adam(Optimizer):
+    """Adam: ``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+    foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+    decoupled_weight_decay=False)``."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check_common(lr, eps, betas, weight_decay)
+        if isinstance(betas[0], Tensor) != isinstance(betas[1], Tensor):
+            raise ValueError("betas must be either both floats or both Tensors")
+        betas = tuple(_to_scalar(b) for b in betas)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                        fused=fused, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+        _fused_checks(fused, foreach, differentiable)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for g in self.param_groups:
+            g.setdefault('amsgrad', False)
+            g.setdefault('maximize', False)
+            g.setdefault('foreach', None)
+            g.setdefault('capturable', False)
+            g.setdefault('differentiable', False)
+            g.setdefault('fused', None)
+            g.setdefault('decoupled_weight_decay', False)
+
+    @_use_grad
+    def step(self, closure=None):
+        """One Adam step over every parameter with a gradient."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group['lr']))
+            beta1, beta2 = (float(_to_scalar(b)) for b in group['betas'])
+            wd = float(_to_scalar(group['weight_decay']))
+            amsgrad = group['amsgrad']
+            for p in group['params']:
+                if p._grad is None:
+                    continue
+                if p._grad.is_sparse:
+                    raise RuntimeError("Adam does not support sparse gradients, please consider SparseAdam instead")
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = _step_tensor()
+                    state['exp_avg'] = _zeros_like(p)
+                    state['exp_avg_sq'] = _zeros_like(p)
+                    if amsgrad:
+                        state['max_exp_avg_sq'] = _zeros_like(p)
+                st = state['step']
+                st._data += 1
+                with on_device(p._data):
+                    F.adam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data,
+                           state['max_exp_avg_sq']._data if amsgrad else None, step=float(st._data), lr=lr,
+                           beta1=beta1, beta2=beta2, eps=float(group['eps']), weight_decay=wd, amsgrad=amsgrad,
+                           maximize=group['maximize'],
+                           decoupled_weight_decay=group.get('decoupled_weight_decay', False))
+                _bump(p)
+        return loss

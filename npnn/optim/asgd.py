@@ -1,0 +1,59 @@
+"""ASGD: averaged stochastic gradient descent."""
+import numpy as np
+
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _step_tensor, _zeros_like, _bump
+from . import _functional as F
+from ..tensor import Tensor
+from ..backend.device import on_device
+
+__all__ = ['ASGD']
+
+
+def _f32_scalar(v):
+    return Tensor._make(np.array(v, dtype=np.float32))
+
+
+class ASGD(Optimizer):
+    """ASGD: ``ASGD(params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
+    maximize=False, differentiable=False, capturable=False)``; ``state['ax']`` holds the average."""
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
+                 maximize=False, differentiable=False, capturable=False):
+        _check_lr(lr)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults)
+
+    @_use_grad
+    def step(self, closure=None):
+        """One ASGD step over every parameter with a gradient."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group['lr']))
+            lambd, alpha, t0 = float(group['lambd']), float(group['alpha']), float(group['t0'])
+            for p in group['params']:
+                if p._grad is None:
+                    continue
+                if p._grad.is_sparse:
+                    raise RuntimeError("ASGD does not support sparse gradients")
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = _step_tensor()
+                    state['eta'] = _f32_scalar(lr)
+                    state['mu'] = _f32_scalar(1.0)
+                    state['ax'] = _zeros_like(p)
+                st = state['step']
+                st._data += 1
+                with on_device(p._data):
+                    F.asgd(p._data, p._grad._data, state['ax']._data, eta=float(state['eta']._data),
+                           mu=float(state['mu']._data), lambd=lambd, weight_decay=float(group['weight_decay']),
+                           maximize=group['maximize'])
+                _bump(p)
+                step = float(st._data)
+                state['eta']._data[...] = lr / ((1 + lambd * lr * step) ** alpha)
+                state['mu']._data[...] = 1 / max(1, step - t0)
+        return loss

@@ -1,0 +1,321 @@
+"""L-BFGS with an optional strong-Wolfe line search.
+
+Vectors (flat gradient, directions, history) are arrays on the parameters' device; the scalars the
+algorithm branches on are float32 host scalars, so the arithmetic follows PyTorch's float32 rules.
+"""
+import numpy as np
+
+from .optimizer import Optimizer, _to_scalar, _check_lr, _bump
+from ..tensor import Tensor
+from ..backend.device import array_module, on_device
+from ..autograd.grad_mode import no_grad, enable_grad
+
+__all__ = ['LBFGS']
+
+
+def _s(x):
+    """A float32 host scalar from a 0-d array (NumPy or CuPy) or number."""
+    return np.float32(float(x))
+
+
+def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
+    """Minimiser of the cubic through (x1, f1, g1), (x2, f2, g2), clipped to ``bounds``."""
+    if bounds is not None:
+        lo, hi = bounds
+    else:
+        lo, hi = (x1, x2) if x1 <= x2 else (x2, x1)
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1 ** 2 - g1 * g2
+    if d2_square >= 0:
+        d2 = np.sqrt(d2_square)
+        if x1 <= x2:
+            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        else:
+            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        return min(max(min_pos, lo), hi)
+    return (lo + hi) / 2.0
+
+
+def _dot(a, b):
+    return _s(array_module(a).dot(a, b))
+
+
+def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
+    """Line search along ``d`` from step ``t`` satisfying the strong Wolfe conditions."""
+    xp = array_module(d)
+    d_norm = _s(xp.abs(d).max())
+    g = g.copy()
+    f_new, g_new = obj_func(x, t, d)
+    ls_func_evals = 1
+    gtd_new = _dot(g_new, d)
+    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
+    done = False
+    ls_iter = 0
+    bracket = bracket_f = bracket_g = bracket_gtd = None
+    while ls_iter < max_ls:
+        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
+            break
+        if abs(gtd_new) <= -c2 * gtd:
+            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
+            done = True
+            break
+        if gtd_new >= 0:
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
+            break
+        min_step = t + 0.01 * (t - t_prev)
+        max_step = t * 10
+        tmp = t
+        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
+        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = _dot(g_new, d)
+        ls_iter += 1
+    if ls_iter == max_ls:
+        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
+    insuf_progress = False
+    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
+    while not done and ls_iter < max_ls:
+        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
+            break
+        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1],
+                               bracket_gtd[1])
+        eps = 0.1 * (max(bracket) - min(bracket))
+        if min(max(bracket) - t, t - min(bracket)) < eps:
+            if insuf_progress or t >= max(bracket) or t <= min(bracket):
+                if abs(t - max(bracket)) < abs(t - min(bracket)):
+                    t = max(bracket) - eps
+                else:
+                    t = min(bracket) + eps
+                insuf_progress = False
+            else:
+                insuf_progress = True
+        else:
+            insuf_progress = False
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = _dot(g_new, d)
+        ls_iter += 1
+        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
+            bracket[high_pos], bracket_f[high_pos] = t, f_new
+            bracket_g[high_pos], bracket_gtd[high_pos] = g_new.copy(), gtd_new
+            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd:
+                done = True
+            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
+                bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
+                bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], bracket_gtd[low_pos]
+            bracket[low_pos], bracket_f[low_pos] = t, f_new
+            bracket_g[low_pos], bracket_gtd[low_pos] = g_new.copy(), gtd_new
+    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
+
+
+def _wrap(v):
+    if isinstance(v, list):
+        return [_wrap(x) for x in v]
+    if v is not None and not isinstance(v, (Tensor, float, int, np.generic)):
+        return Tensor._make(v)
+    return v
+
+
+def _unwrap(v):
+    if isinstance(v, list):
+        return [_unwrap(x) for x in v]
+    if isinstance(v, Tensor):
+        a = v._data
+        return _s(a) if a.ndim == 0 else a
+    return v
+
+
+class LBFGS(Optimizer):
+    """L-BFGS: ``LBFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
+    history_size=100, line_search_fn=None)``; ``step(closure)`` needs the closure."""
+
+    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
+                 history_size=100, line_search_fn=None):
+        _check_lr(lr)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if max_eval is None:
+            max_eval = max_iter * 5 // 4
+        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
+                        tolerance_change=tolerance_change, history_size=history_size,
+                        line_search_fn=line_search_fn)
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        self._params = self.param_groups[0]['params']
+        self._numel_cache = None
+
+    def _numel(self):
+        if self._numel_cache is None:
+            self._numel_cache = sum(p.numel() for p in self._params)
+        return self._numel_cache
+
+    def _gather_flat_grad(self):
+        xp = array_module(self._params[0]._data)
+        views = []
+        for p in self._params:
+            if p._grad is None:
+                views.append(xp.zeros(p._data.size, dtype=p._data.dtype))
+            else:
+                views.append(p._grad._data.reshape(-1))
+        return xp.concatenate(views, 0)
+
+    def _add_grad(self, step_size, update):
+        offset = 0
+        for p in self._params:
+            n = p._data.size
+            p._data += update[offset:offset + n].reshape(p._data.shape) * step_size
+            _bump(p)
+            offset += n
+
+    def _clone_param(self):
+        return [p._data.copy() for p in self._params]
+
+    def _set_param(self, params_data):
+        for p, a in zip(self._params, params_data):
+            p._data[...] = a
+            _bump(p)
+
+    def _directional_evaluate(self, closure, x, t, d):
+        self._add_grad(t, d)
+        loss = float(closure())
+        flat_grad = self._gather_flat_grad()
+        self._set_param(x)
+        return loss, flat_grad
+
+    def step(self, closure):
+        """Run up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
+        with no_grad(), on_device(self._params[0]._data):
+            return self._step(closure)
+
+    def _step(self, closure):
+        def closure_eval():
+            with enable_grad():
+                return closure()
+
+        group = self.param_groups[0]
+        lr = float(_to_scalar(group['lr']))
+        max_iter, max_eval = group['max_iter'], group['max_eval']
+        tolerance_grad, tolerance_change = group['tolerance_grad'], group['tolerance_change']
+        line_search_fn, history_size = group['line_search_fn'], group['history_size']
+
+        state = self.state[self._params[0]]
+        state.setdefault('func_evals', 0)
+        state.setdefault('n_iter', 0)
+
+        orig_loss = closure_eval()
+        loss = float(orig_loss)
+        current_evals = 1
+        state['func_evals'] += 1
+
+        flat_grad = self._gather_flat_grad()
+        xp = array_module(flat_grad)
+        opt_cond = _s(xp.abs(flat_grad).max()) <= tolerance_grad
+        if opt_cond:
+            return orig_loss
+
+        d = _unwrap(state.get('d'))
+        t = _unwrap(state.get('t'))
+        old_dirs = _unwrap(state.get('old_dirs'))
+        old_stps = _unwrap(state.get('old_stps'))
+        ro = _unwrap(state.get('ro'))
+        H_diag = _unwrap(state.get('H_diag'))
+        prev_flat_grad = _unwrap(state.get('prev_flat_grad'))
+        prev_loss = state.get('prev_loss')
+
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state['n_iter'] += 1
+            if state['n_iter'] == 1:
+                d = xp.negative(flat_grad)
+                old_dirs, old_stps, ro = [], [], []
+                H_diag = 1
+            else:
+                y = flat_grad - prev_flat_grad
+                s = d * t
+                ys = _dot(y, s)
+                if ys > 1e-10:
+                    if len(old_dirs) == history_size:
+                        old_dirs.pop(0)
+                        old_stps.pop(0)
+                        ro.pop(0)
+                    old_dirs.append(y)
+                    old_stps.append(s)
+                    ro.append(np.float32(1.0) / ys)
+                    H_diag = ys / _dot(y, y)
+                num_old = len(old_dirs)
+                al = [None] * history_size
+                q = xp.negative(flat_grad)
+                for i in range(num_old - 1, -1, -1):
+                    al[i] = _dot(old_stps[i], q) * ro[i]
+                    q += old_dirs[i] * (-al[i])
+                d = r = q * H_diag
+                for i in range(num_old):
+                    be_i = _dot(old_dirs[i], r) * ro[i]
+                    r += old_stps[i] * (al[i] - be_i)
+
+            if prev_flat_grad is None:
+                prev_flat_grad = flat_grad.copy()
+            else:
+                prev_flat_grad[...] = flat_grad
+            prev_loss = loss
+
+            if state['n_iter'] == 1:
+                t = min(1.0, np.float32(1.0) / _s(xp.abs(flat_grad).sum())) * lr
+            else:
+                t = lr
+
+            gtd = _dot(flat_grad, d)
+            if gtd > -tolerance_change:
+                break
+
+            ls_func_evals = 0
+            if line_search_fn is not None:
+                if line_search_fn != 'strong_wolfe':
+                    raise RuntimeError("only 'strong_wolfe' is supported")
+                x_init = self._clone_param()
+
+                def obj_func(x, t, d):
+                    return self._directional_evaluate(closure_eval, x, t, d)
+
+                loss, flat_grad, t, ls_func_evals = _strong_wolfe(obj_func, x_init, t, d, loss, flat_grad, gtd,
+                                                                  max_ls=max_eval - current_evals)
+                self._add_grad(t, d)
+                opt_cond = _s(xp.abs(flat_grad).max()) <= tolerance_grad
+            else:
+                self._add_grad(t, d)
+                if n_iter != max_iter:
+                    loss = float(closure_eval())
+                    flat_grad = self._gather_flat_grad()
+                    opt_cond = _s(xp.abs(flat_grad).max()) <= tolerance_grad
+                    ls_func_evals = 1
+            current_evals += ls_func_evals
+            state['func_evals'] += ls_func_evals
+
+            if n_iter == max_iter:
+                break
+            if current_evals >= max_eval:
+                break
+            if opt_cond:
+                break
+            if _s(xp.abs(d * t).max()) <= tolerance_change:
+                break
+            if abs(loss - prev_loss) < tolerance_change:
+                break
+
+        state['d'] = _wrap(d)
+        state['t'] = t
+        state['old_dirs'] = _wrap(old_dirs)
+        state['old_stps'] = _wrap(old_stps)
+        state['ro'] = ro
+        state['H_diag'] = H_diag
+        state['prev_flat_grad'] = _wrap(prev_flat_grad)
+        state['prev_loss'] = prev_loss
+        return orig_loss

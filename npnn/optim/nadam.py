@@ -1,0 +1,60 @@
+"""NAdam: Adam with Nesterov momentum."""
+import numpy as np
+
+from .optimizer import Optimizer, _use_grad, _to_scalar, _step_tensor, _zeros_like, _bump
+from .adam import _check_common
+from . import _functional as F
+from ..tensor import Tensor
+from ..backend.device import on_device
+
+__all__ = ['NAdam']
+
+
+class NAdam(Optimizer):
+    """NAdam: ``NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+    decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False, differentiable=False)``."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        _check_common(lr, eps, betas, weight_decay)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    @_use_grad
+    def step(self, closure=None):
+        """One NAdam step over every parameter with a gradient."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group['lr']))
+            beta1, beta2 = (float(b) for b in group['betas'])
+            md = float(group['momentum_decay'])
+            for p in group['params']:
+                if p._grad is None:
+                    continue
+                if p._grad.is_sparse:
+                    raise RuntimeError("NAdam does not support sparse gradients")
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = _step_tensor()
+                    state['mu_product'] = Tensor._make(np.array(1.0, dtype=np.float32))
+                    state['exp_avg'] = _zeros_like(p)
+                    state['exp_avg_sq'] = _zeros_like(p)
+                st = state['step']
+                st._data += 1
+                step = float(st._data)
+                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
+                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
+                mp = state['mu_product']
+                mp._data[...] = np.float32(mp._data) * np.float32(mu)
+                with on_device(p._data):
+                    F.nadam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data, step=step,
+                            mu_product=float(mp._data), mu=mu, mu_next=mu_next, lr=lr, beta1=beta1, beta2=beta2,
+                            eps=float(group['eps']), weight_decay=float(group['weight_decay']),
+                            maximize=group['maximize'], decoupled_weight_decay=group['decoupled_weight_decay'])
+                _bump(p)
+        return loss

@@ -1,0 +1,60 @@
+"""RMSprop (optionally centered, with momentum)."""
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _step_tensor, _zeros_like, _bump
+from . import _functional as F
+from ..backend.device import on_device
+
+__all__ = ['RMSprop']
+
+
+class RMSprop(Optimizer):
+    """RMSprop: ``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+    capturable=False, foreach=None, maximize=False, differentiable=False)``."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        _check_lr(lr)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    @_use_grad
+    def step(self, closure=None):
+        """One RMSprop step over every parameter with a gradient."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group['lr']))
+            momentum, centered = float(group['momentum']), group['centered']
+            for p in group['params']:
+                if p._grad is None:
+                    continue
+                if p._grad.is_sparse:
+                    raise RuntimeError("RMSprop does not support sparse gradients")
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = _step_tensor()
+                    state['square_avg'] = _zeros_like(p)
+                    if momentum > 0:
+                        state['momentum_buffer'] = _zeros_like(p)
+                    if centered:
+                        state['grad_avg'] = _zeros_like(p)
+                state['step']._data += 1
+                with on_device(p._data):
+                    F.rmsprop(p._data, p._grad._data, state['square_avg']._data,
+                              state['grad_avg']._data if centered else None,
+                              state['momentum_buffer']._data if momentum > 0 else None, lr=lr,
+                              alpha=float(group['alpha']), eps=float(group['eps']),
+                              weight_decay=float(group['weight_decay']), momentum=momentum, centered=centered,
+                              maximize=group['maximize'])
+                _bump(p)
+        return loss
