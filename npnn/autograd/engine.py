@@ -1,6 +1,10 @@
 """Reverse-mode execution: run the nodes reachable from the roots in reverse tape order."""
 import heapq
 
+import numpy as np
+
+from ..backend.device import on_device
+
 from .grad_mode import state
 from .node import Node
 
@@ -62,7 +66,12 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             if node.released:
                 from .node import _raise_released
                 _raise_released()
-            in_grads = node.backward(grads)
+            g0 = grads if node.n_outputs == 1 else next((g for g in grads if g is not None), None)
+            if g0 is not None and type(g0._data) is not _ndarray:  # GPU work runs under its array's device
+                with on_device(g0._data):
+                    in_grads = node.backward(grads)
+            else:
+                in_grads = node.backward(grads)
             if node.hooks:
                 for h in node.hooks:
                     r = h(in_grads if isinstance(in_grads, tuple) else (in_grads,),
@@ -167,6 +176,7 @@ def _push(e, g, buffers, heap, leaf_grads):
 
 
 _MISSING = object()
+_ndarray = np.ndarray
 
 
 def _run_pre_hooks(node, grads):

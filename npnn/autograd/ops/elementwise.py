@@ -5,6 +5,7 @@ import numpy as np
 import scipy.special as _sp
 
 from ...backend.device import array_module
+from ...backend import fused as _fused
 from ..node import Node
 from ._util import binary_arrays, float_dtype_of, grad_for, make, recording, reduce_array, Tensor, SCALARS
 from ..grad_mode import state as _grad_state
@@ -491,12 +492,12 @@ atan = _unary('AtanBackward0', lambda xp, a: xp.arctan(a), lambda g, x, y: g / (
 sinh = _unary('SinhBackward0', lambda xp, a: xp.sinh(a), lambda g, x, y: g * x.cosh())
 cosh = _unary('CoshBackward0', lambda xp, a: xp.cosh(a), lambda g, x, y: g * x.sinh())
 tanh = _unary('TanhBackward0', lambda xp, a: xp.tanh(a), lambda g, x, y: g * (1.0 - y * y), False, True,
-              array_rule=lambda g, x, y: g * (1.0 - y * y))
+              array_rule=lambda g, x, y: _fused.tanh_backward(g, y))
 asinh = _unary('AsinhBackward0', lambda xp, a: xp.arcsinh(a), lambda g, x, y: g * (x * x + 1.0).rsqrt())
 acosh = _unary('AcoshBackward0', lambda xp, a: xp.arccosh(a), lambda g, x, y: g * (x * x - 1.0).rsqrt())
 atanh = _unary('AtanhBackward0', lambda xp, a: xp.arctanh(a), lambda g, x, y: g / (1.0 - x * x))
 sigmoid = _unary('SigmoidBackward0', _sigmoid_fwd, lambda g, x, y: g * y * (1.0 - y), False, True,
-                 array_rule=lambda g, x, y: g * y * (1.0 - y))
+                 array_rule=lambda g, x, y: _fused.sigmoid_backward(g, y))
 erf = _unary('ErfBackward0', _erf, lambda g, x, y: g * (2.0 / _SQRT_PI) * (-(x * x)).exp())
 erfc = _unary('ErfcBackward0', _erfc, lambda g, x, y: g * (-2.0 / _SQRT_PI) * (-(x * x)).exp())
 erfinv = _unary('ErfinvBackward0', _erfinv, lambda g, x, y: g * (_SQRT_PI / 2.0) * (y * y).exp(), False, True)
@@ -507,7 +508,7 @@ neg = _unary('NegBackward0', lambda xp, a: -a, lambda g, x, y: -g, False, False,
 negative = neg
 relu = _unary('ReluBackward0', lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
               lambda g, x, y: g * (y > 0)._cast(g._data.dtype), False, True, float_only=False,
-              array_rule=lambda g, x, y: g * (y > 0))
+              array_rule=lambda g, x, y: _fused.relu_backward(g, y))
 sign = _unary('SignBackward0', lambda xp, a: xp.sign(a), lambda g, x, y: g * 0.0, False, False, float_only=False)
 sgn = sign
 _zero_rule = lambda g, x, y: g * 0.0  # noqa: E731  (piecewise-constant ops)
