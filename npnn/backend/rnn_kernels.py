@@ -1,0 +1,173 @@
+"""Fused gate kernels of the recurrent layers: one call per time step.
+
+Each function has a NumPy body and a CuPy ``ElementwiseKernel`` body (compiled once, cached per device).
+Arrays of one step are row blocks ``(bs, k*H)`` of contiguous sequence-long buffers; activated gates are
+written back over the pre-activations so backward can use them.
+"""
+import numpy as np
+from scipy.special import expit as _expit
+
+from .device import array_module
+
+_cache = {}
+
+
+def _kernel(name, in_params, out_params, body):
+    """An ElementwiseKernel built once per (name, device)."""
+    import cupy
+    key = (name, cupy.cuda.runtime.getDevice())
+    k = _cache.get(key)
+    if k is None:
+        k = _cache[key] = cupy.ElementwiseKernel(in_params, out_params, body, 'npnn_' + name)
+    return k
+
+
+_LSTM_FWD = '''
+    const int b = i / H, j = i % H;
+    const int base = b * 4 * H + j;
+    T ig = (T)1 / ((T)1 + exp(-gates[base]));
+    T fg = (T)1 / ((T)1 + exp(-gates[base + H]));
+    T gg = tanh(gates[base + 2 * H]);
+    T og = (T)1 / ((T)1 + exp(-gates[base + 3 * H]));
+    gates[base] = ig; gates[base + H] = fg; gates[base + 2 * H] = gg; gates[base + 3 * H] = og;
+    T cn = fg * cprev + ig * gg;
+    T t = tanh(cn);
+    c = cn; tc = t; h = og * t;
+'''
+
+
+def lstm_fwd_step(gates, cprev, c, tc, h):
+    """LSTM gates (i, f, g, o) of one step: activate ``gates`` in place, write ``c``, ``tanh(c)`` and ``h``."""
+    xp = array_module(gates)
+    H = c.shape[1]
+    if xp is np:
+        s = gates[:, :2 * H]
+        _expit(s, out=s)
+        s = gates[:, 3 * H:]
+        _expit(s, out=s)
+        g = gates[:, 2 * H:3 * H]
+        np.tanh(g, out=g)
+        np.multiply(gates[:, H:2 * H], cprev, out=c)
+        c += gates[:, :H] * g
+        np.tanh(c, out=tc)
+        np.multiply(gates[:, 3 * H:], tc, out=h)
+        return
+    k = _kernel('lstm_fwd', 'T cprev, int32 H', 'raw T gates, T c, T tc, T h', _LSTM_FWD)
+    k(cprev, np.int32(H), gates, c, tc, h)
+
+
+def lstm_bwd_prepare(acts, cprev, tc):
+    """Per-element factors of the LSTM backward for a whole sequence (one vectorised pass).
+
+    Returns ``K (N, 4H)`` with the i, f, g factors (to multiply by the cell gradient) and the o factor
+    (to multiply by the hidden gradient), and ``K1 (N, H)`` = d c / d h through ``o * tanh(c)``.
+    """
+    H = tc.shape[1]
+    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
+    K = acts.copy()
+    Ki, Kf, Kg, Ko = K[:, :H], K[:, H:2 * H], K[:, 2 * H:3 * H], K[:, 3 * H:]
+    # Ki = g * i * (1 - i); Kf = cprev * f * (1 - f); Kg = i * (1 - g^2); Ko = tanh(c) * o * (1 - o)
+    Ki *= 1 - i
+    Ki *= g
+    Kf *= 1 - f
+    Kf *= cprev
+    Kg *= g
+    Kg *= -1
+    Kg += 1
+    Kg *= i
+    Ko *= 1 - o
+    Ko *= tc
+    K1 = tc * tc
+    K1 *= -1
+    K1 += 1
+    K1 *= o
+    return K, K1
+
+
+_LSTM_BWD = '''
+    const int b = i / H, j = i % H;
+    const int base = b * 4 * H + j;
+    T d = dc + dh * k1;
+    dg[base] = d * K[base];
+    dg[base + H] = d * K[base + H];
+    dg[base + 2 * H] = d * K[base + 2 * H];
+    dg[base + 3 * H] = dh * K[base + 3 * H];
+    dc = d * f;
+'''
+
+
+def lstm_bwd_step(dh, dc, K, K1, f, dg, tmp):
+    """One LSTM backward step: gate gradients into ``dg`` (bs, 4H); the cell gradient for the previous
+    step replaces ``dc`` in place. ``f`` is the forget gate block, ``tmp`` a (bs, H) scratch buffer."""
+    xp = array_module(dh)
+    H = dh.shape[1]
+    if xp is np:
+        np.multiply(dh, K1, out=tmp)
+        tmp += dc
+        bs = dh.shape[0]
+        np.multiply(tmp[:, None, :], K.reshape(bs, 4, H)[:, :3], out=dg.reshape(bs, 4, H)[:, :3])
+        np.multiply(dh, K[:, 3 * H:], out=dg[:, 3 * H:])
+        np.multiply(tmp, f, out=dc)
+        return
+    k = _kernel('lstm_bwd', 'T dh, T k1, T f, raw T K, int32 H', 'raw T dg, T dc', _LSTM_BWD)
+    k(dh, K1, f, K, np.int32(H), dg, dc)
+
+
+_GRU_FWD = '''
+    const int b = i / H, j = i % H;
+    const int base = b * 3 * H + j;
+    T r = (T)1 / ((T)1 + exp(-(xg[base] + gh[base])));
+    T z = (T)1 / ((T)1 + exp(-(xg[base + H] + gh[base + H])));
+    T hn = gh[base + 2 * H];
+    T n = tanh(xg[base + 2 * H] + r * hn);
+    xg[base] = r; xg[base + H] = z; xg[base + 2 * H] = n;
+    ghn = hn;
+    h = n + z * (hprev - n);
+'''
+
+
+def gru_fwd_step(xg, gh, hprev, h, ghn):
+    """GRU gates (r, z, n) of one step: ``xg`` holds the input projections (activated in place), ``gh`` the
+    hidden projections with bias; writes ``h`` and saves the hidden n-part ``ghn`` for backward."""
+    xp = array_module(xg)
+    H = h.shape[1]
+    if xp is np:
+        rz = xg[:, :2 * H]
+        rz += gh[:, :2 * H]
+        _expit(rz, out=rz)
+        n = xg[:, 2 * H:]
+        ghn[...] = gh[:, 2 * H:]
+        np.multiply(xg[:, :H], ghn, out=h)
+        n += h
+        np.tanh(n, out=n)
+        np.subtract(hprev, n, out=h)
+        h *= xg[:, H:2 * H]
+        h += n
+        return
+    k = _kernel('gru_fwd', 'T hprev, raw T gh, int32 H', 'raw T xg, T h, T ghn', _GRU_FWD)
+    k(hprev, gh, np.int32(H), xg, h, ghn)
+
+
+def gru_bwd_prepare(acts, ghn, hprev):
+    """Factors of the GRU backward for a whole sequence: ``Kx (N, 3H)`` maps dh to the input-projection
+    gradients, ``Kh (N, 3H)`` to the hidden-projection gradients."""
+    H = ghn.shape[1]
+    r, z, n = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:]
+    xp = array_module(acts)
+    Kx = xp.empty_like(acts)
+    kn = Kx[:, 2 * H:]
+    xp.multiply(n, n, out=kn)
+    kn *= -1
+    kn += 1
+    kn *= 1 - z                      # (1 - z)(1 - n^2)
+    kr = Kx[:, :H]
+    xp.multiply(kn, ghn, out=kr)
+    kr *= r
+    kr *= 1 - r
+    kz = Kx[:, H:2 * H]
+    xp.subtract(hprev, n, out=kz)
+    kz *= z
+    kz *= 1 - z
+    Kh = Kx.copy()
+    Kh[:, 2 * H:] *= r
+    return Kx, Kh
