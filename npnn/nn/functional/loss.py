@@ -12,7 +12,7 @@ from ...autograd.ops._util import make, recording
 from ...backend.device import array_module
 from .activation import log_softmax, softplus, relu, softmax
 from .distance import pairwise_distance
-from .misc import const, custom, reduce, legacy_reduction, check_reduction, node_class
+from .misc import const, custom, reduce as _reduce, legacy_reduction, check_reduction, node_class
 
 __all__ = ['l1_loss', 'mse_loss', 'smooth_l1_loss', 'huber_loss', 'nll_loss', 'cross_entropy',
            'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'kl_div', 'poisson_nll_loss',
@@ -41,7 +41,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', wei
     reduction = _red(size_average, reduce, reduction)
     _size_warn(input, target)
     d = (input - target).abs()
-    return globals()['reduce'](d * weight if weight is not None else d, reduction)
+    return _reduce(d * weight if weight is not None else d, reduction)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
@@ -50,7 +50,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', we
     _size_warn(input, target)
     d = input - target
     d = d * d
-    return globals()['reduce'](d * weight if weight is not None else d, reduction)
+    return _reduce(d * weight if weight is not None else d, reduction)
 
 
 def _huber(d, beta, scale_small):
@@ -67,8 +67,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mea
     _size_warn(input, target)
     d = input - target
     if beta == 0:
-        return globals()['reduce'](d.abs(), reduction)
-    return globals()['reduce'](_huber(d, beta, 0.5 / beta), reduction)
+        return _reduce(d.abs(), reduction)
+    return _reduce(_huber(d, beta, 0.5 / beta), reduction)
 
 
 def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
@@ -81,7 +81,7 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
     ad = d.abs()
     small = const(ad._data < delta)
     loss = _ops.where(small, d * d * 0.5, (ad - 0.5 * delta) * delta)
-    return reduce(loss * weight if weight is not None else loss, reduction)
+    return _reduce(loss * weight if weight is not None else loss, reduction)
 
 
 # --- classification with class indices: one fused node -----------------------------------------------------
@@ -270,7 +270,7 @@ def _prob_cross_entropy(input, target, weight, reduction, eps):
     loss = -prod.sum(cdim)
     if reduction == 'mean':
         return loss.sum() / float(max(input.numel() // C, 1)) if input.numel() else loss.sum() / 0.0
-    return reduce(loss, reduction)
+    return _reduce(loss, reduction)
 
 
 # --- binary ---------------------------------------------------------------------------------------------------
@@ -307,7 +307,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         r = r * weight._data
     r = r.astype(a.dtype, copy=False)
     loss = custom('BinaryCrossEntropyBackward0', (input, target, weight), r, _bce_rule)
-    return reduce(loss, reduction)
+    return _reduce(loss, reduction)
 
 
 def _bcel_rule(n, g, x, t, w, pw):
@@ -344,7 +344,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     r = xp.broadcast_to(r, a.shape).astype(a.dtype, copy=False) if r.shape != a.shape else \
         r.astype(a.dtype, copy=False)
     loss = custom('BinaryCrossEntropyWithLogitsBackward0', (input, target, weight, pos_weight), r, _bcel_rule)
-    return reduce(loss, reduction)
+    return _reduce(loss, reduction)
 
 
 # --- divergences and likelihoods ------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction='mean', log_
         loss = _ops.xlogy(target, target) - target * input
     if reduction == 'batchmean':
         return loss.sum() / float(input.shape[0]) if input.dim() else loss.sum()
-    return globals()['reduce'](loss, reduction)
+    return _reduce(loss, reduction)
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-08, reduce=None,
@@ -376,13 +376,10 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     else:
         loss = input - target * (input + eps).log()
     if full:
-        t = target
-        td = t._data
-        xp = array_module(td)
-        st = td * xp.log(xp.where(td > 1, td, 1)) - td + 0.5 * xp.log(2 * math.pi * xp.where(td > 1, td, 1))
-        st = xp.where(td > 1, st, 0).astype(td.dtype, copy=False)
-        loss = loss + const(st)
-    return globals()['reduce'](loss, reduction)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            st = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
+        loss = loss + st.masked_fill(const(target._data <= 1), 0.0)
+    return _reduce(loss, reduction)
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction='mean'):
@@ -403,7 +400,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction='mean
     loss = 0.5 * (v.log() + (input - target) ** 2 / v)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
-    return reduce(loss, reduction)
+    return _reduce(loss, reduction)
 
 
 def _clamp_keep_grad(var, eps):
@@ -425,7 +422,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
-    return globals()['reduce'](relu(-target * (input1 - input2) + margin), reduction)
+    return _reduce(relu(-target * (input1 - input2) + margin), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction='mean'):
@@ -436,7 +433,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     margin_clamp = relu(margin - input)
     out_margin = _ops.where(const(td != 1), margin_clamp, zero)
     out_self = _ops.where(const(td != -1), input, zero)
-    return globals()['reduce'](out_margin + out_self, reduction)
+    return _reduce(out_margin + out_self, reduction)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
@@ -464,7 +461,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     m = const((tmask[:, :, None] * (~isT)[:, None, :]).astype(x._data.dtype))
     loss = (h * m).sum((1, 2)) / float(C)
     loss = loss.reshape(()) if nd < 2 else loss
-    return globals()['reduce'](loss, reduction)
+    return _reduce(loss, reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction='mean'):
@@ -476,13 +473,13 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         loss = loss * weight
     C = input.shape[-1] if input.dim() else 1
     loss = loss.sum(-1) / float(C) if input.dim() else loss
-    return globals()['reduce'](loss, reduction)
+    return _reduce(loss, reduction)
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
     """``log(1 + exp(-y x))``."""
     reduction = _red(size_average, reduce, reduction)
-    return globals()['reduce'](softplus(-target * input), reduction)
+    return _reduce(softplus(-target * input), reduction)
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
@@ -512,7 +509,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     notT = const((xp.arange(C)[None, :] != t[:, None]).astype(x._data.dtype))
     loss = (h * notT).sum(1) / float(C)
     loss = loss.reshape(()) if nd < 2 else loss
-    return globals()['reduce'](loss, reduction)
+    return _reduce(loss, reduction)
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction='mean'):
@@ -537,7 +534,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     zero = cos * 0.0
     pos = _ops.where(const(td == 1), 1.0 - cos, zero)
     neg = _ops.where(const(td == -1), relu(cos - margin), zero)
-    return globals()['reduce'](pos + neg, reduction)
+    return _reduce(pos + neg, reduction)
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False, size_average=None,
@@ -553,7 +550,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, 
     if swap:
         d_s = pairwise_distance(positive, negative, p, eps)
         d_neg = _ops.minimum(d_neg, d_s)
-    return globals()['reduce'](relu(d_pos - d_neg + margin), reduction)
+    return _reduce(relu(d_pos - d_neg + margin), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
@@ -568,4 +565,4 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     d_neg = dist(anchor, negative)
     if swap:
         d_neg = _ops.minimum(d_neg, dist(positive, negative))
-    return reduce(relu(d_pos - d_neg + margin), reduction)
+    return _reduce(relu(d_pos - d_neg + margin), reduction)
