@@ -20,6 +20,7 @@ from .autograd.ops import TENSOR_METHODS as _TM, INPLACE_METHODS as _IM
 from ._tensor_str import set_printoptions
 from . import autograd
 from . import nn, optim, data, utils, cuda  # noqa: E402
+from .serialization import save, load, save_safetensors, load_safetensors  # noqa: E402
 from .functional_api import *  # noqa: F401,F403
 
 default_generator = _default_generator()
