@@ -25,6 +25,7 @@ index_select index_add index_add_ index_copy index_copy_ index_fill index_fill_ 
 masked_fill_ masked_select masked_scatter nonzero argwhere take put_ put gather take_along_dim scatter scatter_
 scatter_add scatter_add_ scatter_reduce scatter_reduce_
 matmul mm bmm mv dot vdot outer ger addmm addmv addbmm baddbmm addr
+tensordot inner kron trace diag diag_embed diagonal diagflat tril triu cross
 logit sinc deg2rad rad2deg lgamma digamma polygamma i0 angle logaddexp logaddexp2 copysign float_power
 '''.split()
 
@@ -33,7 +34,7 @@ INPLACE_METHODS = '''
 pow exp expm1 log log2 log10 log1p sqrt rsqrt sin cos tan asin acos atan sinh cosh tanh sigmoid erf erfinv
 reciprocal abs neg relu sign floor ceil trunc frac round clamp clip clamp_min clamp_max lerp nan_to_num fmod remainder
 atan2 maximum minimum square masked_scatter eq ne lt le gt ge logical_not logical_and logical_or cumsum
-addmm addmv addbmm baddbmm addr hypot
+addmm addmv addbmm baddbmm addr hypot tril triu
 logit sinc deg2rad rad2deg lgamma digamma polygamma i0 logaddexp copysign float_power xlogy
 '''.split()
 
