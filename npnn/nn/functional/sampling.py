@@ -1,1 +1,503 @@
-__all__ = []
+"""Resampling: ``interpolate``, ``grid_sample``, ``affine_grid``, ``pixel_shuffle``/``pixel_unshuffle``,
+``channel_shuffle``.
+
+``interpolate`` is separable: each spatial dim is resampled by one small ``(out, in)`` weight matrix (nearest,
+linear and cubic taps, PyTorch's source-index rules), so forward and backward are one matmul per dim; integer
+nearest upsampling uses a repeat and a reshape-sum instead.
+"""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from ...autograd.node import Node
+from ...autograd.ops._util import make, recording, check_same_device
+from ...backend.device import array_module, on_device
+from ...backend.conv_kernels import scatter_add_rows
+from .pooling import separable_linear, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+
+__all__ = ['interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear', 'grid_sample', 'affine_grid',
+           'pixel_shuffle', 'pixel_unshuffle', 'channel_shuffle']
+
+_LINEAR = {'linear': 1, 'bilinear': 2, 'bicubic': 2, 'trilinear': 3}
+
+
+def _scale(L, O, align_corners, sf, cubic=False):
+    f32 = np.float32
+    if align_corners:
+        return f32((L - 1) / (O - 1)) if O > 1 else f32(0)
+    if sf is not None and sf > 0:
+        return f32(1.0 / sf)
+    return f32(L) / f32(O)
+
+
+def _nearest_matrix(L, O, sf, exact):
+    if O == L:
+        return None, np.arange(O)
+    if O == 2 * L and not exact:
+        idx = np.arange(O) >> 1
+    else:
+        s = np.float32(1.0 / sf) if (sf is not None and sf > 0) else np.float32(L) / np.float32(O)
+        dst = np.arange(O, dtype=np.float32)
+        if exact:
+            dst = dst + np.float32(0.5)
+        idx = np.minimum(np.floor(dst * s).astype(np.int64), L - 1)
+    return True, idx
+
+
+def _linear_matrix(L, O, align_corners, sf):
+    s = _scale(L, O, align_corners, sf)
+    dst = np.arange(O, dtype=np.float32)
+    if align_corners:
+        src = s * dst
+    else:
+        src = np.maximum(s * (dst + np.float32(0.5)) - np.float32(0.5), np.float32(0))
+    i0 = np.floor(src).astype(np.int64)
+    i0 = np.minimum(i0, L - 1)
+    i1 = np.minimum(i0 + 1, L - 1)
+    l1 = (src - i0).astype(np.float32)
+    l0 = np.float32(1) - l1
+    m = np.zeros((O, L), dtype=np.float64)
+    r = np.arange(O)
+    m[r, i0] += l0
+    m[r, i1] += l1
+    return m
+
+
+def _cubic_matrix(L, O, align_corners, sf):
+    s = _scale(L, O, align_corners, sf)
+    dst = np.arange(O, dtype=np.float32)
+    src = s * dst if align_corners else s * (dst + np.float32(0.5)) - np.float32(0.5)
+    i = np.floor(src).astype(np.int64)
+    t = (src - i).astype(np.float32)
+    A = np.float32(-0.75)
+
+    def near(x):  # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    ws = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    m = np.zeros((O, L), dtype=np.float64)
+    r = np.arange(O)
+    for k, w in enumerate(ws):
+        m[r, np.clip(i - 1 + k, 0, L - 1)] += w
+    return m
+
+
+class RepeatNearestBackward(Node):
+    __slots__ = ()
+    saves = False
+
+    def backward(self, g):
+        gd = g._data
+        xp = array_module(gd)
+        d = len(self.factors)
+        with on_device(gd):
+            lead = gd.shape[:gd.ndim - d]
+            shape = list(lead)
+            for L, f in zip(self.in_sp, self.factors):
+                shape += [L, f]
+            gd = gd.reshape(shape).sum(axis=tuple(len(lead) + 2 * i + 1 for i in range(d)))
+        return make(gd)
+
+
+def _repeat_nearest(input, factors):
+    x = input._data
+    xp = array_module(x)
+    d = len(factors)
+    lead = x.shape[:x.ndim - d]
+    in_sp = x.shape[x.ndim - d:]
+    with on_device(x):
+        shape, bshape = list(lead), list(lead)
+        for L, f in zip(in_sp, factors):
+            shape += [L, 1]
+            bshape += [L, f]
+        y = xp.broadcast_to(x.reshape(shape), bshape).reshape(tuple(lead) + tuple(L * f for L, f in zip(in_sp, factors)))
+        y = xp.ascontiguousarray(y)
+    if recording(input):
+        node = RepeatNearestBackward((input,))
+        node.factors, node.in_sp = factors, in_sp
+        return make(y, node)
+    return make(y)
+
+
+def _nearest(input, out, sfs, exact):
+    x = input._data
+    d = len(out)
+    in_sp = x.shape[-d:]
+    idxs = [_nearest_matrix(L, O, sf, exact)[1] for L, O, sf in zip(in_sp, out, sfs)]
+    factors = []
+    for L, O, idx in zip(in_sp, out, idxs):
+        f = O // L if L else 0
+        if f >= 1 and O == f * L and np.array_equal(idx, np.arange(O) // f):
+            factors.append(f)
+        else:
+            factors = None
+            break
+    if factors is not None:
+        return _repeat_nearest(input, tuple(factors))
+    mats = []
+    for L, O, idx in zip(in_sp, out, idxs):
+        if O == L and np.array_equal(idx, np.arange(L)):
+            mats.append(None)
+        else:
+            m = np.zeros((O, L))
+            m[np.arange(O), idx] = 1
+            mats.append(m)
+    return separable_linear(input, mats)
+
+
+def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of ``(N, C, *spatial)`` input to ``size`` or by ``scale_factor`` with
+    ``mode`` in nearest | nearest-exact | linear | bilinear | bicubic | trilinear | area."""
+    d = input.dim() - 2
+    if mode in ('nearest', 'area', 'nearest-exact'):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif mode in _LINEAR:
+        if align_corners is None:
+            align_corners = False
+    else:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if antialias:
+        raise NotImplementedError("npnn: interpolate(antialias=True) is not supported")
+    if d < 1 or d > 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if mode in _LINEAR and _LINEAR[mode] != d:
+        need = {1: '3D', 2: '4D', 3: '5D'}[_LINEAR[mode]]
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {need} input")
+    spatial = tuple(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != d:
+                raise ValueError(f"Input and output must have the same number of spatial dimensions, but got "
+                                 f"input with spatial dimensions of {list(spatial)} and output size of {list(size)}. "
+                                 f"Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                                 f"(o1, o2, ...,oK) format.")
+            out = tuple(int(s) for s in size)
+        else:
+            out = (int(size),) * d
+        sfs = (None,) * d
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != d:
+                raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                                 f"input with spatial dimensions of {list(spatial)} and scale_factor of shape "
+                                 f"{list(scale_factor)}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
+                                 f"format and scale_factor in (s1, s2, ...,sK) format.")
+            sfs = tuple(float(s) for s in scale_factor)
+        else:
+            sfs = (float(scale_factor),) * d
+        out = tuple(int(math.floor(float(L) * s)) for L, s in zip(spatial, sfs))
+        if recompute_scale_factor:
+            sfs = (None,) * d
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({', '.join(map(str, spatial))}) and output ({', '.join(map(str, out))})")
+    if mode == 'area':
+        return [adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d][d - 1](input, out)
+    if mode in ('nearest', 'nearest-exact'):
+        return _nearest(input, out, sfs, mode == 'nearest-exact')
+    if mode == 'bicubic':
+        mats = [_cubic_matrix(L, O, align_corners, sf) for L, O, sf in zip(spatial, out, sfs)]
+    else:
+        mats = [None if (L == O and (sf is None or sf == 1)) else _linear_matrix(L, O, align_corners, sf)
+                for L, O, sf in zip(spatial, out, sfs)]
+    return separable_linear(input, mats)
+
+
+def upsample(input, size=None, scale_factor=None, mode='nearest', align_corners=None):
+    """Deprecated alias of ``interpolate``."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(..., mode='nearest')``."""
+    return interpolate(input, size, scale_factor, mode='nearest')
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(..., mode='bilinear', align_corners=True)``."""
+    return interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# grid_sample / affine_grid
+
+
+def _source_coord(xp, coord, size, padding_mode, align_corners):
+    """Grid coordinate -> pixel coordinate and its derivative (PyTorch's unnormalize, clip, reflect)."""
+    dt = coord.dtype
+    if align_corners:
+        c = (coord + 1) / 2 * (size - 1)
+        mult = xp.full(coord.shape, (size - 1) / 2, dtype=dt)
+    else:
+        c = ((coord + 1) * size - 1) / 2
+        mult = xp.full(coord.shape, size / 2, dtype=dt)
+    if padding_mode == 'border':
+        inside = (c > 0) & (c < size - 1)
+        c = xp.clip(c, 0, size - 1)
+        mult = xp.where(inside, mult, dt.type(0))
+    elif padding_mode == 'reflection':
+        lo, hi = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if lo == hi:
+            c = xp.zeros_like(c)
+            mult = xp.zeros_like(mult)
+        else:
+            mn = lo / 2
+            span = (hi - lo) / 2
+            v = c - mn
+            sign = xp.where(v < 0, dt.type(-1), dt.type(1))
+            v = xp.abs(v)
+            extra = xp.fmod(v, span)
+            flips = xp.floor(v / span)
+            even = (flips % 2) == 0
+            c = xp.where(even, extra + mn, span - extra + mn)
+            mult = mult * xp.where(even, sign, -sign)
+        inside = (c > 0) & (c < size - 1)
+        c = xp.clip(c, 0, size - 1)
+        mult = xp.where(inside, mult, dt.type(0))
+    return c.astype(dt, copy=False), mult.astype(dt, copy=False)
+
+
+class GridSampler2DBackward0(Node):
+    __slots__ = ()
+
+    def release(self):
+        super().release()
+        self.ctx = None
+
+    def backward(self, g):
+        if self.released:
+            from ...autograd.node import _raise_released
+            _raise_released()
+        gd = g._data
+        xp = array_module(gd)
+        c = self.ctx
+        n, ch, h, w = c['shape']
+        p = gd.shape[2] * gd.shape[3]
+        g3 = gd.reshape(n, ch, p)
+        gx = gg = None
+        with on_device(gd):
+            if self.next[0] is not None:
+                idx = xp.concatenate([t[0] for t in c['taps']], axis=1)  # (N, 4P)
+                vals = xp.concatenate([g3 * t[1][:, None, :] for t in c['taps']], axis=2)  # (N, C, 4P)
+                idx = xp.broadcast_to(idx[:, None, :], vals.shape).reshape(n * ch, -1)
+                gx = make(scatter_add_rows(h * w, idx, vals.reshape(n * ch, -1)).reshape(n, ch, h, w))
+            if self.next[1] is not None and c['mode'] == 'bilinear':
+                v00, v01, v10, v11 = c['vals']
+                wx0, wx1, wy0, wy1 = c['w']
+                dx = ((v01 - v00) * wy0[:, None] + (v11 - v10) * wy1[:, None])
+                dy = ((v10 - v00) * wx0[:, None] + (v11 - v01) * wx1[:, None])
+                gix = (g3 * dx).sum(axis=1) * c['mx']
+                giy = (g3 * dy).sum(axis=1) * c['my']
+                gg = make(xp.stack([gix, giy], axis=-1).reshape(c['grid_shape']))
+            elif self.next[1] is not None:
+                gg = make(xp.zeros(c['grid_shape'], dtype=gd.dtype))
+        return gx, gg
+
+
+def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corners=None):
+    """Sample ``input`` (N, C, H, W) at the normalised ``grid`` (N, H_out, W_out, 2) locations (x, y in
+    [-1, 1]) with 'bilinear' or 'nearest' interpolation and padding_mode 'zeros' | 'border' | 'reflection'."""
+    if mode not in ('bilinear', 'nearest', 'bicubic'):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
+    if mode == 'bicubic':
+        raise NotImplementedError("npnn: grid_sample(mode='bicubic') is not supported")
+    if padding_mode not in ('zeros', 'border', 'reflection'):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        align_corners = False
+    x = input._data
+    gr = grid._data
+    check_same_device(x, gr)
+    if x.ndim != 4:
+        raise NotImplementedError("npnn: grid_sample supports 4-D input only")
+    if gr.ndim != 4 or gr.shape[-1] != 2 or gr.shape[0] != x.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and the same batch "
+                           f"size as input, but got grid with sizes {list(gr.shape)}")
+    if x.dtype != gr.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
+                           f"{input.dtype} and grid has {grid.dtype}")
+    xp = array_module(x)
+    n, ch, h, w = x.shape
+    ho, wo = gr.shape[1:3]
+    p = ho * wo
+    dt = x.dtype
+    with on_device(x):
+        gx_ = gr[..., 0].reshape(n, p)
+        gy_ = gr[..., 1].reshape(n, p)
+        ix, mx = _source_coord(xp, gx_, w, padding_mode, align_corners)
+        iy, my = _source_coord(xp, gy_, h, padding_mode, align_corners)
+        x3 = x.reshape(n, ch, h * w)
+        nidx = xp.arange(n)[:, None, None]
+        cidx = xp.arange(ch)[None, :, None]
+
+        def tap(yy, xx, wt):
+            valid = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
+            flat = xp.where(valid, xp.clip(yy, 0, h - 1) * w + xp.clip(xx, 0, w - 1), 0)
+            wt = xp.where(valid, wt, dt.type(0)).astype(dt, copy=False)
+            v = x3[nidx, cidx, flat[:, None, :]] * valid[:, None, :]
+            return flat, wt, v
+
+        ctx = {'shape': x.shape, 'mode': mode, 'grid_shape': gr.shape}
+        if mode == 'bilinear':
+            x0 = xp.floor(ix).astype(np.int64)
+            y0 = xp.floor(iy).astype(np.int64)
+            wx1 = (ix - x0).astype(dt)
+            wy1 = (iy - y0).astype(dt)
+            wx0 = 1 - wx1
+            wy0 = 1 - wy1
+            t00 = tap(y0, x0, wy0 * wx0)
+            t01 = tap(y0, x0 + 1, wy0 * wx1)
+            t10 = tap(y0 + 1, x0, wy1 * wx0)
+            t11 = tap(y0 + 1, x0 + 1, wy1 * wx1)
+            taps = (t00, t01, t10, t11)
+            out = sum(t[2] * t[1][:, None, :] for t in taps)
+            ctx['vals'] = tuple(t[2] for t in taps)
+            ctx['w'] = (wx0, wx1, wy0, wy1)
+            ctx['mx'], ctx['my'] = mx, my
+        else:
+            xr = xp.rint(ix).astype(np.int64)
+            yr = xp.rint(iy).astype(np.int64)
+            t = tap(yr, xr, xp.ones_like(ix))
+            taps = (t,)
+            out = t[2]
+        ctx['taps'] = tuple((t[0], t[1]) for t in taps)
+        out = xp.ascontiguousarray(out.reshape(n, ch, ho, wo)).astype(dt, copy=False)
+    if recording(input, grid):
+        node = GridSampler2DBackward0((input, grid))
+        node.ctx = ctx
+        return make(out, node)
+    return make(out)
+
+
+def _linspace(xp, steps, align_corners, dt):
+    if steps <= 1:
+        return xp.zeros(max(steps, 1), dtype=dt)
+    v = np.linspace(-1, 1, steps)
+    if not align_corners:
+        v = v * (steps - 1) / steps
+    return xp.asarray(v.astype(dt))
+
+
+def affine_grid(theta, size, align_corners=None):
+    """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) for ``grid_sample`` from affine matrices ``theta``
+    (N, 2, 3) (or (N, 3, 4)) and the output ``size``."""
+    if align_corners is None:
+        align_corners = False
+    size = tuple(int(s) for s in size)
+    th = theta._data
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    xp = array_module(th)
+    dt = th.dtype
+    if len(size) == 4:
+        if th.ndim != 3 or th.shape[-2:] != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. "
+                             f"Got {list(th.shape)}.")
+        n, _, h, w = size
+        with on_device(th):
+            xs = _linspace(xp, w, align_corners, dt)
+            ys = _linspace(xp, h, align_corners, dt)
+            base = xp.empty((h, w, 3), dtype=dt)
+            base[..., 0] = xs[None, :]
+            base[..., 1] = ys[:, None]
+            base[..., 2] = 1
+        pts = h * w
+        shape = (n, h, w, 2)
+    elif len(size) == 5:
+        if th.ndim != 3 or th.shape[-2:] != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. "
+                             f"Got {list(th.shape)}.")
+        n, _, dd, h, w = size
+        with on_device(th):
+            xs = _linspace(xp, w, align_corners, dt)
+            ys = _linspace(xp, h, align_corners, dt)
+            zs = _linspace(xp, dd, align_corners, dt)
+            base = xp.empty((dd, h, w, 4), dtype=dt)
+            base[..., 0] = xs[None, None, :]
+            base[..., 1] = ys[None, :, None]
+            base[..., 2] = zs[:, None, None]
+            base[..., 3] = 1
+        pts = dd * h * w
+        shape = (n, dd, h, w, 3)
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {list(size)}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    if th.shape[0] != n:
+        raise ValueError(f"Expected theta batch {th.shape[0]} to match size batch {n}")
+    b = make(base.reshape(1, pts, base.shape[-1]))
+    return (b @ theta.transpose(1, 2)).reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# pixel / channel shuffles (views and one permute; autograd through the shape ops)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C*r^2, H, W) -> (*, C, H*r, W*r)."""
+    r = int(upscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if c % (r * r) != 0:
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    k = len(lead)
+    y = input.reshape(*lead, c // (r * r), r, r, h, w)
+    y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H*r, W*r) -> (*, C*r^2, H, W)."""
+    r = int(downscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if h % r != 0:
+        raise RuntimeError(f"pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)"
+                           f"={h} is not divisible by {r}")
+    if w % r != 0:
+        raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)"
+                           f"={w} is not divisible by {r}")
+    k = len(lead)
+    y = input.reshape(*lead, c, h // r, r, w // r, r)
+    y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input, groups):
+    """Split the channels (dim 1) into ``groups`` and interleave them."""
+    g = int(groups)
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{g}")
+    n, c = input.shape[:2]
+    if c % g != 0:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {g} groups.")
+    rest = tuple(input.shape[2:])
+    return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest)
