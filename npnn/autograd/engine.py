@@ -1,5 +1,6 @@
 """Reverse-mode execution: run the nodes reachable from the roots in reverse tape order."""
 import heapq
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -9,14 +10,6 @@ from .grad_mode import state
 from .node import Node
 
 
-def _add(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b
-
-
 def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inputs=None, accumulate=True,
                  allow_unused=False):
     """Backpropagate ``grad_roots`` from ``roots``.
@@ -24,7 +17,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     With ``accumulate`` the leaves' (or ``inputs``') ``.grad`` is accumulated; otherwise the gradients of
     ``inputs`` are returned in order (``autograd.grad``).
     """
-    from ..tensor import Tensor
+    add = _add_tensors if create_graph else _add_arrays
     buffers = {}       # node -> grad (or list of grads for multi-output nodes)
     heap = []
     leaf_grads = {}    # id(leaf) -> [leaf, grad]
@@ -42,14 +35,14 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         e = r._edge() if r._rg else None
         if e is None:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        _push(e, g, buffers, heap, leaf_grads)
+        _push(e, g, buffers, heap, leaf_grads, add)
 
     captured = [None] * (len(inputs) if inputs is not None else 0)
     prev_enabled = state.enabled
     state.enabled = create_graph
     try:
         while heap:
-            _, _, node = heapq.heappop(heap)
+            _, _, node = heappop(heap)
             grads = buffers.pop(node)
             if node.pre_hooks:
                 grads = _run_pre_hooks(node, grads)
@@ -66,7 +59,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             if node.released:
                 from .node import _raise_released
                 _raise_released()
-            g0 = grads if node.n_outputs == 1 else next((g for g in grads if g is not None), None)
+            g0 = grads if type(grads) is not list else next((g for g in grads if g is not None), None)
             if g0 is not None and type(g0._data) is not _ndarray:  # GPU work runs under its array's device
                 with on_device(g0._data):
                     in_grads = node.backward(grads)
@@ -81,12 +74,20 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             if not retain_graph:
                 node.release()
             nxt = node.next
-            if len(nxt) == 1 and not isinstance(in_grads, tuple):
+            if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             for e, g in zip(nxt, in_grads):
                 if e is None or g is None:
                     continue
-                _push(e, g, buffers, heap, leaf_grads)
+                if e.__class__ is not tuple and isinstance(e, Node):  # the common case, inlined
+                    cur = buffers.get(e, _MISSING)
+                    if cur is _MISSING:
+                        buffers[e] = g
+                        heappush(heap, (-e.seq, id(e), e))
+                    else:
+                        buffers[e] = add(cur, g)
+                else:
+                    _push(e, g, buffers, heap, leaf_grads, add)
     finally:
         state.enabled = prev_enabled
 
@@ -148,14 +149,24 @@ def _key(e):
     return e  # leaf tensor
 
 
-def _push(e, g, buffers, heap, leaf_grads):
+def _add_tensors(a, b):
+    return a + b
+
+
+def _add_arrays(a, b):
+    """Sum two gradients without recording (plain array addition)."""
+    from .ops._util import _TENSOR
+    return _TENSOR._make(a._data + b._data)
+
+
+def _push(e, g, buffers, heap, leaf_grads, add):
     if isinstance(e, Node):
         cur = buffers.get(e, _MISSING)
         if cur is _MISSING:
             buffers[e] = g
             heapq.heappush(heap, (-e.seq, id(e), e))
         else:
-            buffers[e] = cur + g
+            buffers[e] = add(cur, g)
     elif type(e) is tuple:
         node, idx = e
         cur = buffers.get(node, _MISSING)
@@ -165,14 +176,14 @@ def _push(e, g, buffers, heap, leaf_grads):
             buffers[node] = lst
             heapq.heappush(heap, (-node.seq, id(node), node))
         else:
-            cur[idx] = _add(cur[idx], g)
+            cur[idx] = g if cur[idx] is None else add(cur[idx], g)
     else:  # a leaf tensor
         k = id(e)
         cur = leaf_grads.get(k)
         if cur is None:
             leaf_grads[k] = [e, g]
         else:
-            cur[1] = cur[1] + g
+            cur[1] = add(cur[1], g)
 
 
 _MISSING = object()
