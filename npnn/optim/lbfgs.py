@@ -1,7 +1,7 @@
 """L-BFGS with an optional strong-Wolfe line search.
 
 Vectors (flat gradient, directions, history) are arrays on the parameters' device; the scalars the
-algorithm branches on are float32 host scalars, so the arithmetic follows PyTorch's float32 rules.
+algorithm branches on are host scalars of the parameters' dtype, following PyTorch's 0-d tensor rules.
 """
 import numpy as np
 
@@ -14,8 +14,8 @@ __all__ = ['LBFGS']
 
 
 def _s(x):
-    """A float32 host scalar from a 0-d array (NumPy or CuPy) or number."""
-    return np.float32(float(x))
+    """A host scalar of the array's dtype (float32 normally) from a 0-d NumPy or CuPy array."""
+    return x.dtype.type(float(x))
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -248,7 +248,7 @@ class LBFGS(Optimizer):
                         ro.pop(0)
                     old_dirs.append(y)
                     old_stps.append(s)
-                    ro.append(np.float32(1.0) / ys)
+                    ro.append(1.0 / ys)
                     H_diag = ys / _dot(y, y)
                 num_old = len(old_dirs)
                 al = [None] * history_size
@@ -268,7 +268,7 @@ class LBFGS(Optimizer):
             prev_loss = loss
 
             if state['n_iter'] == 1:
-                t = min(1.0, np.float32(1.0) / _s(xp.abs(flat_grad).sum())) * lr
+                t = min(1.0, 1.0 / _s(xp.abs(flat_grad).sum())) * lr
             else:
                 t = lr
 
