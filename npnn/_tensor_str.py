@@ -26,7 +26,7 @@ def _float_formatter(a):
     if fin.size == 0:
         return lambda v: _special(v) or f'{v:.{prec}f}', False
     ints = bool(np.all(fin == np.round(fin)))
-    amax, amin = float(np.abs(fin).max()), float(np.abs(fin).min())
+    amax = float(np.abs(fin).max())
     sci = PRINT_OPTS['sci_mode']
     if ints:
         if sci is None:
@@ -43,7 +43,6 @@ def _float_formatter(a):
         return (lambda v: (_special(v) or f'{v:.{prec}e}').rjust(width)), True
     width = max(len(f'{v:.{prec}f}') for v in fin.ravel())
     return (lambda v: (_special(v) or f'{v:.{prec}f}').rjust(width)), True
-    del amin
 
 
 def _special(v):
@@ -56,8 +55,10 @@ def _special(v):
 
 def format_array(a, indent):
     """The body of a tensor's repr: nested brackets, aligned, summarised past the threshold."""
+    summarize = a.size > PRINT_OPTS['threshold']
+    sample = _summary_sample(a) if summarize else a
     if a.dtype.kind == 'f':
-        fmt, _ = _float_formatter(a.astype(np.float64))
+        fmt, _ = _float_formatter(sample.astype(np.float64))
         width = max([len(fmt(float(v))) for v in a.ravel()[:1]] or [0])
         fmt_el = lambda v: fmt(float(v))  # noqa: E731
     elif a.dtype.kind == 'b':
@@ -66,19 +67,26 @@ def format_array(a, indent):
     elif a.dtype.kind == 'c':
         fmt_el = lambda v: str(complex(v))  # noqa: E731
     else:
-        width = max([len(str(int(v))) for v in a.ravel()] or [1])
+        width = max([len(str(int(v))) for v in sample.ravel()] or [1])
         fmt_el = lambda v: str(int(v)).rjust(width)  # noqa: E731
-    summarize = a.size > PRINT_OPTS['threshold']
     if a.ndim == 0:
         return fmt_el(a.item()).strip()
     return _fmt(a, fmt_el, indent, summarize)
 
 
+def _summary_sample(a):
+    """The elements a summarised print shows (edges of every dim), to size the number format."""
+    edge = PRINT_OPTS['edgeitems']
+    for d in range(a.ndim):
+        if a.shape[d] > 2 * edge:
+            a = np.concatenate([np.take(a, range(edge), axis=d), np.take(a, range(a.shape[d] - edge, a.shape[d]), axis=d)],
+                               axis=d)
+    return a
+
+
 def _fmt(a, fmt_el, indent, summarize):
     edge = PRINT_OPTS['edgeitems']
     if a.ndim == 1:
-        items = [fmt_el(v) for v in (list(a[:edge]) + [None] + list(a[-edge:]) if summarize and a.shape[0] > 2 * edge
-                                     else a)] if True else []
         if summarize and a.shape[0] > 2 * edge:
             items = [fmt_el(v) for v in a[:edge]] + ['...'] + [fmt_el(v) for v in a[-edge:]]
         else:
@@ -112,8 +120,7 @@ def tensor_repr(t, prefix='tensor('):
     else:
         body = format_array(a, len(prefix))
     d = dtypes.from_numpy_dtype(a.dtype)
-    if d not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_) or \
-            (d is dtypes.int64 and False):
+    if d not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
         suffixes.append(f'dtype={d!r}')
     if t._node is not None:
         suffixes.append(f'grad_fn=<{t._node.name()}>')
