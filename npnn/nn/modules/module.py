@@ -953,7 +953,8 @@ class Module:
                         child_prefix = prefix + name + '.'
                         child_sd = {k: v for k, v in local_sd.items() if k.startswith(child_prefix)}
                         load(child, child_sd, child_prefix)
-                if not dry:
+                if module._load_state_dict_post_hooks:
+                    # post hooks may edit the key lists in place, so they run in the validating pass too
                     keys = _IncompatibleKeys(missing, unexpected)
                     for hook in module._load_state_dict_post_hooks.values():
                         r = hook(module, keys)
@@ -969,7 +970,8 @@ class Module:
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from ``state_dict``. With ``strict`` every key must match; shapes must
         always match. Everything is checked before anything is written: on error nothing changes.
-        ``assign=True`` puts the checkpoint's tensors in place of the module's. Returns
+        ``assign=True`` puts the checkpoint's tensors in place of the module's. Load post hooks also run in
+        the validating pass (they may edit the key lists). Returns
         ``(missing_keys, unexpected_keys)``."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
