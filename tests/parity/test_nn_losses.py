@@ -157,7 +157,7 @@ MODULES = [
     ('L1Loss', {}, 'xy'), ('MSELoss', {}, 'xy'), ('SmoothL1Loss', {'beta': 0.5}, 'xy'),
     ('HuberLoss', {'delta': 0.5}, 'xy'), ('CrossEntropyLoss', {'label_smoothing': 0.1}, 'xt'),
     ('NLLLoss', {}, 'xt'), ('BCELoss', {}, 'pq'), ('BCEWithLogitsLoss', {}, 'xq'),
-    ('KLDivLoss', {'reduction': 'batchmean'}, 'xy'), ('PoissonNLLLoss', {}, 'xq'),
+    ('KLDivLoss', {'reduction': 'batchmean'}, 'xq'), ('PoissonNLLLoss', {}, 'xq'),
     ('MarginRankingLoss', {'margin': 0.2}, 'abs'), ('HingeEmbeddingLoss', {}, 'xs'),
     ('SoftMarginLoss', {}, 'xs'), ('MultiLabelSoftMarginLoss', {}, 'xq'), ('MultiMarginLoss', {}, 'xt'),
     ('CosineEmbeddingLoss', {}, 'xyS'), ('TripletMarginLoss', {}, 'xyz'),
