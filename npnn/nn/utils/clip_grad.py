@@ -2,6 +2,8 @@
 import math
 import warnings
 
+import numpy as np
+
 from ...tensor import Tensor
 from ...backend.device import array_module, array_to
 
@@ -64,7 +66,8 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         c = array_to(coef, g.device) if not isinstance(coef, float) else coef
         xp = array_module(a)
         c = xp.minimum(c, 1.0).astype(a.dtype) if not isinstance(c, float) else min(c, 1.0)
-        a *= c
+        with np.errstate(invalid='ignore', over='ignore'):  # a non-finite norm gives nan, as in PyTorch
+            a *= c
         g._vc[0] += 1
 
 
