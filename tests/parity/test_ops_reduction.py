@@ -169,3 +169,8 @@ def test_scalar_reductions(device):
     compare(lambda lib, t: (t.sum(), t.sum(0), t.mean(0), t.max(), t.prod(0), t.cumsum(0), t.logsumexp(0),
                             t.amax(0), t.max(0)[0], t.argmax(0), t.std(0, correction=0), t.norm()), s,
             device=device)
+
+
+def test_max_nan_grad(device):
+    x = np.array([[1., np.nan, 3.], [2., 2., 0.]], dtype=np.float32)
+    compare(lambda lib, t: (t.max(), t.amax(1), t.min(1).values), x, device=device)

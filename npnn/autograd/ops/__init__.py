@@ -7,6 +7,7 @@ from .reduction import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .matrix import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
 
 # ops that are also Tensor methods (x.op(...) == npnn.op(x, ...))
 TENSOR_METHODS = '''
@@ -25,6 +26,7 @@ index_select index_add index_add_ index_copy index_copy_ index_fill index_fill_ 
 masked_fill_ masked_select masked_scatter nonzero argwhere take put_ put gather take_along_dim scatter scatter_
 scatter_add scatter_add_ scatter_reduce scatter_reduce_
 matmul mm bmm mv dot vdot outer ger addmm addmv addbmm baddbmm addr
+sort argsort msort topk kthvalue median nanmedian mode
 tensordot inner kron trace diag diag_embed diagonal diagflat tril triu cross
 logit sinc deg2rad rad2deg lgamma digamma polygamma i0 angle logaddexp logaddexp2 copysign float_power
 '''.split()

@@ -155,15 +155,29 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 class MaxBackward1(Node):
     """Gradient of a full max/min/amax/amin: split evenly among the tied extremes."""
     __slots__ = ('axes', 'keepdim', 'shape')
+    nan_aware = False
 
     def backward(self, g):
         (x,) = self.saved_tensors()
         y = self.output()
         ge = _expand_back(g, self.shape, self.axes, self.keepdim)
         ye = _expand_back(y, self.shape, self.axes, self.keepdim)
-        mask = (x == ye)._cast(g._data.dtype)
+        xd, yd = x._data, ye._data
+        xp = array_module(xd)
+        eq = xd == yd
+        if self.nan_aware and xd.dtype.kind == 'f':  # max()/min()/median(): a NaN result's gradient goes to the NaNs
+            eq |= xp.isnan(xd) & xp.isnan(yd)
+        mask = make(eq.astype(g._data.dtype))
         cnt = mask.sum(self.axes, keepdim=True)
         return ge * mask / cnt
+
+
+class MaxBackward2(MaxBackward1):
+    __slots__ = ()
+    nan_aware = True
+
+
+MaxBackward2.__name__ = 'MaxBackward1'
 
 
 def _extreme(input, axes, keepdim, fn, name):
@@ -174,7 +188,7 @@ def _extreme(input, axes, keepdim, fn, name):
                            "Specify the reduction dim with the 'dim' argument.")
     r = xp.asarray(fn(a, axis=axes, keepdims=keepdim))
     if recording(input):
-        n = MaxBackward1((input,))
+        n = (MaxBackward2 if name in ('max', 'min') else MaxBackward1)((input,))
         n.save(input)
         n.axes, n.keepdim, n.shape = axes, keepdim, a.shape
         res = make(r, n)
@@ -331,8 +345,24 @@ def max_(a, b):
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation (see ``var``)."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation (see ``var``); its gradient is 0 where the result is 0, as in PyTorch."""
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    r = array_module(v._data).sqrt(v._data)
+    if recording(v):
+        n = StdBackward0((v,))
+        res = make(r, n)
+        n.save_output(res)
+        return res
+    return make(r)
+
+
+class StdBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        y = self.output()
+        safe = y.masked_fill(y == 0, 1.0)
+        return (g / (safe * 2.0)).masked_fill(y == 0, 0.0)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

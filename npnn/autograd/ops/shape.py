@@ -541,6 +541,8 @@ def flip(input, *dims):
     dims = _shape_arg(dims) if dims else ()
     nd = input._data.ndim
     dims = tuple(norm_dim(d, nd) for d in dims)
+    if nd == 0:
+        dims = ()
     r = array_module(input._data).flip(input._data, dims).copy() if dims else input._data.copy()
     if recording(input):
         n = FlipBackward0((input,))

@@ -1,0 +1,217 @@
+"""Sorting and order statistics: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode.
+
+Values are taken from the input with ``gather`` at the computed indices, so gradients flow to the selected
+elements; ``median()``/``nanmedian()`` over all elements share the gradient evenly among the elements equal to
+the result, as PyTorch does. NaN sorts as the largest value.
+"""
+import collections
+
+import numpy as np
+
+from ...backend.device import array_module
+from ._util import make, norm_dim, recording
+
+values_indices = collections.namedtuple('values_indices', ['values', 'indices'])
+sort_result = collections.namedtuple('sort', ['values', 'indices'])
+topk_result = collections.namedtuple('topk', ['values', 'indices'])
+kthvalue_result = collections.namedtuple('kthvalue', ['values', 'indices'])
+median_result = collections.namedtuple('median', ['values', 'indices'])
+nanmedian_result = collections.namedtuple('nanmedian', ['values', 'indices'])
+mode_result = collections.namedtuple('mode', ['values', 'indices'])
+
+
+def _argsort_arr(a, axis, descending):
+    """Stable argsort along ``axis``; NaN is the largest value (last ascending, first descending)."""
+    xp = array_module(a)
+    if not descending:
+        return xp.argsort(a, axis=axis, kind='stable')
+    if a.dtype.kind == 'f':
+        i1 = xp.argsort(-a, axis=axis, kind='stable')  # NaNs (still NaN) go last
+        notnan = xp.take_along_axis(~xp.isnan(a), i1, axis=axis).astype(np.int8)
+        i2 = xp.argsort(notnan, axis=axis, kind='stable')  # then bring them to the front, in order
+        return xp.take_along_axis(i1, i2, axis=axis)
+    if a.dtype.kind == 'b':
+        return xp.argsort(~a, axis=axis, kind='stable')
+    return xp.argsort(~a, axis=axis, kind='stable')  # ~x reverses the order of ints without overflow
+
+
+def _take(input, dim, idx):
+    """``input.gather(dim, idx)`` (differentiable) for an index array."""
+    from .indexing import gather
+    it = make(idx)
+    if recording(input):
+        return gather(input, dim, it)
+    return make(array_module(idx).take_along_axis(input._data, idx, axis=dim))
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """Sorted values and their indices along ``dim`` (always stable here)."""
+    a = input._data
+    xp = array_module(a)
+    if a.ndim == 0:
+        norm_dim(dim, 0)
+        return sort_result(input.clone(), make(xp.zeros((), dtype=np.int64)))
+    d = norm_dim(dim, a.ndim)
+    idx = _argsort_arr(a, d, descending).astype(np.int64, copy=False)
+    return sort_result(_take(input, d, idx), make(idx))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """Indices that sort ``input`` along ``dim``."""
+    return sort(input, dim, descending, stable).indices
+
+
+def msort(input):
+    """Sort along the first dim (values only)."""
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The ``k`` largest (or smallest) elements along ``dim`` and their indices."""
+    a = input._data
+    xp = array_module(a)
+    if a.ndim == 0:
+        norm_dim(dim, 0)
+        if k not in (0, 1):
+            raise RuntimeError("selected index k out of range")
+        return topk_result(input.clone(), make(xp.zeros((), dtype=np.int64)))
+    d = norm_dim(dim, a.ndim)
+    n = a.shape[d]
+    if k < 0 or k > n:
+        raise RuntimeError("selected index k out of range")
+    order = _argsort_arr(a, d, largest)
+    idx = xp.take(order, xp.arange(k), axis=d).astype(np.int64, copy=False)
+    return topk_result(_take(input, d, idx), make(idx))
+
+
+def _select_sorted(input, dim, keepdim, pick, result):
+    """Sort ascending along ``dim`` and take, per row, the sorted position ``pick(sorted_arr, order)``."""
+    a = input._data
+    xp = array_module(a)
+    if a.ndim == 0:
+        norm_dim(dim, 0)
+        return result(input.clone(), make(xp.zeros((), dtype=np.int64)))
+    d = norm_dim(dim, a.ndim)
+    if a.shape[d] == 0:
+        raise IndexError(f"{result.__name__}(): Expected reduction dim {d} to have non-zero size.")
+    order = _argsort_arr(a, d, False)
+    srt = xp.take_along_axis(a, order, axis=d)
+    pos = pick(srt, order, d)  # keepdim-shaped positions into the sorted axis
+    idx = xp.take_along_axis(order, pos, axis=d).astype(np.int64, copy=False)
+    vals = _take(input, d, idx)
+    it = make(idx)
+    if not keepdim:
+        vals = vals.squeeze(d)
+        it = make(idx.squeeze(d))
+    return result(vals, it)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest element (1-based) along ``dim`` and its index."""
+    a = input._data
+    n = a.shape[norm_dim(dim, a.ndim)] if a.ndim else 1
+    if k < 1 or k > n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+
+    def pick(srt, order, d):
+        xp = array_module(srt)
+        shape = list(srt.shape)
+        shape[d] = 1
+        return xp.full(shape, k - 1, dtype=np.int64)
+    return _select_sorted(input, dim, keepdim, pick, kthvalue_result)
+
+
+def _lower_median_pos(srt, d, ignore_nan):
+    xp = array_module(srt)
+    n = srt.shape[d]
+    if srt.dtype.kind != 'f':
+        shape = list(srt.shape)
+        shape[d] = 1
+        return xp.full(shape, (n - 1) // 2, dtype=np.int64)
+    nans = xp.isnan(srt).sum(axis=d, keepdims=True)
+    valid = n - nans
+    if ignore_nan:  # lower median of the non-NaN values (all NaN: the middle one, a NaN)
+        return xp.where(valid == 0, (n - 1) // 2, (valid - 1) // 2).astype(np.int64)
+    # any NaN: the result is NaN, at the first NaN's place in sorted order
+    return xp.where(nans > 0, valid, (n - 1) // 2).astype(np.int64)
+
+
+def _median_all(input, ignore_nan):
+    from .reduction import MaxBackward2
+    a = input._data
+    xp = array_module(a)
+    flat = a.reshape(-1)
+    if flat.size == 0:
+        return make(xp.asarray(np.nan, dtype=a.dtype))
+    srt = xp.sort(flat)
+    pos = int(_lower_median_pos(srt, 0, ignore_nan).reshape(()))
+    r = srt[pos].reshape(())
+    r = xp.asarray(r)
+    if recording(input):
+        n = MaxBackward2((input,))
+        n.save(input)
+        n.axes, n.keepdim, n.shape = tuple(range(a.ndim)), False, a.shape
+        res = make(r, n)
+        n.save_output(res)
+        return res
+    return make(r)
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median of all elements, or ``(values, indices)`` along ``dim``; NaN propagates."""
+    if dim is None:
+        return _median_all(input, False)
+    return _select_sorted(input, dim, keepdim, lambda srt, order, d: _lower_median_pos(srt, d, False),
+                          median_result)
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """Like ``median`` but ignoring NaN values."""
+    if dim is None:
+        return _median_all(input, True)
+    return _select_sorted(input, dim, keepdim, lambda srt, order, d: _lower_median_pos(srt, d, True),
+                          nanmedian_result)
+
+
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the index of its
+    last occurrence."""
+    def pick(srt, order, d):
+        xp = array_module(srt)
+        n = srt.shape[d]
+        shape = [1] * srt.ndim
+        shape[d] = n
+        ar = xp.arange(n).reshape(shape)
+        first = xp.take(srt, xp.arange(1, n), axis=d) != xp.take(srt, xp.arange(0, n - 1), axis=d)
+        edge = [(0, 0)] * srt.ndim
+        edge[d] = (1, 0)
+        starts = xp.pad(first, edge, constant_values=True)  # a run of equal values starts here
+        edge[d] = (0, 1)
+        ends = xp.pad(first, edge, constant_values=True)  # ... ends here
+        start = _accumulate_max(xp, xp.where(starts, ar, 0), d)
+        end_rev = _accumulate_max(xp, xp.flip(xp.where(ends, n - 1 - ar, 0), d), d)
+        end = n - 1 - xp.flip(end_rev, d)
+        count = end - start + 1
+        best = xp.argmax(count, axis=d)  # first maximum: the smallest value among the most frequent
+        best = xp.expand_dims(best, d)
+        run_start = xp.take_along_axis(start, best, axis=d)
+        run_end = xp.take_along_axis(end, best, axis=d)
+        # the last occurrence in the input: the largest original index within the run
+        in_run = (ar >= run_start) & (ar <= run_end)
+        last = xp.argmax(xp.where(in_run, order, -1), axis=d)
+        return xp.expand_dims(last, d)
+    return _select_sorted(input, dim, keepdim, pick, mode_result)
+
+
+def _accumulate_max(xp, a, axis):
+    """Running maximum along ``axis`` (a log-step scan where the array module lacks ``accumulate``)."""
+    if xp is np:
+        return np.maximum.accumulate(a, axis=axis)
+    n = a.shape[axis]
+    k = 1
+    while k < n:
+        head = xp.take(a, xp.arange(0, k), axis=axis)
+        shifted = xp.concatenate([head, xp.take(a, xp.arange(0, n - k), axis=axis)], axis=axis)
+        a = xp.maximum(a, shifted)
+        k *= 2
+    return a
