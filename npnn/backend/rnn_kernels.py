@@ -36,19 +36,33 @@ _LSTM_FWD = '''
 '''
 
 
+def lstm_fwd_prepare(xg, whhT):
+    """Prepare a sequence's input projections ``xg`` (N, 4H) and the hidden weight ``whhT`` (Hout, 4H, a
+    private copy) for ``lstm_fwd_step``. The NumPy body doubles the g-gate columns so that one exp over the
+    whole gate block gives all four gates (``tanh(x) = 2 sigmoid(2x) - 1``); the CuPy kernel needs nothing."""
+    if array_module(xg) is np:
+        H = xg.shape[1] // 4
+        xg[:, 2 * H:3 * H] *= 2
+        whhT[:, 2 * H:3 * H] *= 2
+
+
 def lstm_fwd_step(gates, cprev, c, tc, h):
-    """LSTM gates (i, f, g, o) of one step: activate ``gates`` in place, write ``c``, ``tanh(c)`` and ``h``."""
+    """LSTM gates (i, f, g, o) of one step: activate ``gates`` in place, write ``c``, ``tanh(c)`` and ``h``.
+    ``gates`` holds pre-activations prepared by ``lstm_fwd_prepare``."""
     xp = array_module(gates)
     H = c.shape[1]
     if xp is np:
-        s = gates[:, :2 * H]
-        _expit(s, out=s)
-        s = gates[:, 3 * H:]
-        _expit(s, out=s)
+        with np.errstate(over='ignore'):
+            np.negative(gates, out=gates)
+            np.exp(gates, out=gates)
+        gates += 1
+        np.reciprocal(gates, out=gates)
         g = gates[:, 2 * H:3 * H]
-        np.tanh(g, out=g)
+        g *= 2
+        g -= 1
         np.multiply(gates[:, H:2 * H], cprev, out=c)
-        c += gates[:, :H] * g
+        np.multiply(gates[:, :H], g, out=tc)
+        c += tc
         np.tanh(c, out=tc)
         np.multiply(gates[:, 3 * H:], tc, out=h)
         return

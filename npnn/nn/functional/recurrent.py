@@ -108,7 +108,7 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     H0 = h0._data if h0 is not None else xp.zeros((B, Hout), dtype=dt)
     lstm = mode == 'LSTM'
     C0 = (c0._data if c0 is not None else xp.zeros((B, H), dtype=dt)) if lstm else None
-    WhhT = Whh.T
+    WhhT = Whh.T.copy()  # C-ordered private copy (the LSTM prepare step may scale it)
     Y = xp.empty((N, Hout), dtype=dt)
     tmp = xp.empty((B, G * H), dtype=dt)
     st = {'mode': mode, 'X': X, 'XG': XG, 'Y': Y, 'H0': H0, 'blocks': blocks, 'B': B, 'H': H}
@@ -117,6 +117,8 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
         TC = xp.empty((N, H), dtype=dt)
         HR = xp.empty((N, H), dtype=dt) if w_hr is not None else Y
         Whr = w_hr._data if w_hr is not None else None
+        K.lstm_fwd_prepare(XG, WhhT)
+        WhrT = xp.ascontiguousarray(Whr.T) if Whr is not None else None
         st.update(C=C, TC=TC, HR=HR, C0=C0)
     if mode == 'GRU':
         GHN = xp.empty((N, H), dtype=dt)
@@ -151,7 +153,7 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
             gates += gh
             K.lstm_fwd_step(gates, cp, C[sl], TC[sl], HR[sl])
             if Whr is not None:
-                xp.matmul(HR[sl], Whr.T, out=Y[sl])
+                xp.matmul(HR[sl], WhrT, out=Y[sl])
         elif mode == 'GRU':
             if bhh is not None:
                 gh += bhh
