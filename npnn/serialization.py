@@ -12,6 +12,7 @@ dtypes, devices, ``Size`` and the tensors of the archive. Any other global the p
 function such as ``os.system``) is refused with ``pickle.UnpicklingError`` naming it, so a file can never
 run code. Whole modules and arbitrary objects need ``weights_only=False`` (only for trusted files).
 """
+import _compat_pickle
 import collections
 import collections.abc
 import io
@@ -50,7 +51,7 @@ def _le(arr):
     """A C-contiguous little-endian copy-if-needed of a NumPy array."""
     if arr.dtype.byteorder == '>' or (arr.dtype.byteorder == '=' and not np.little_endian):
         arr = arr.astype(arr.dtype.newbyteorder('<'))
-    return np.ascontiguousarray(arr)
+    return arr if arr.flags.c_contiguous else arr.copy(order='C')  # (ascontiguousarray makes 0-d 1-d)
 
 
 def _le_dtype(npd):
@@ -122,7 +123,19 @@ _SAFE_GLOBALS = {
     ('npnn.backend.dtypes', '_by_name'): _dt._by_name,
     ('npnn.backend.device', 'device'): _device,
     ('npnn.tensor', 'Size'): Size,
+    ('_codecs', 'encode'): None,  # filled below: how protocol 2 pickles bytes
 }
+
+
+def _latin1_encode(text, encoding='utf-8', errors='strict'):
+    # protocol-2 pickles store bytes as codecs.encode(str, 'latin1'); nothing else is accepted
+    if encoding != 'latin1' or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"Weights only load failed: _codecs.encode is only allowed with the latin1 "
+                                     f"encoding, got {encoding!r}")
+    return text.encode('latin1', errors)
+
+
+_SAFE_GLOBALS[('_codecs', 'encode')] = _latin1_encode
 _user_safe_globals = {}
 
 
@@ -197,6 +210,11 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if not self._weights_only:
             return super().find_class(module, name)
+        # protocol-2 pickles name Python 2 modules (__builtin__.set ...): map them as pickle does
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        elif module in _compat_pickle.IMPORT_MAPPING:
+            module = _compat_pickle.IMPORT_MAPPING[module]
         g = _SAFE_GLOBALS.get((module, name)) or _user_safe_globals.get((module, name))
         if g is None:
             _refuse(module, name)
