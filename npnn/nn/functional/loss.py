@@ -246,7 +246,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _red(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if target._data.dtype.kind == 'f':
+    if target._data.dtype.kind == 'f' and tuple(target.shape) == tuple(input.shape):
         return _prob_cross_entropy(input, target, weight, reduction, label_smoothing)
     return _class_loss(input, target, weight, ignore_index, reduction, float(label_smoothing), True,
                        'NllLossBackward0')
