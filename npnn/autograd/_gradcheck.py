@@ -36,10 +36,10 @@ def _numerical_jacobian(fn, inputs, eps):
             orig = flat[k].item()
             flat[k] = orig + eps
             with no_grad():
-                plus = [np.asarray(o.detach().cpu().numpy(), dtype=np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+                plus = [np.array(o.detach().cpu().numpy(), dtype=np.float64).reshape(-1) for o in _outputs(fn, inputs)]
             flat[k] = orig - eps
             with no_grad():
-                minus = [np.asarray(o.detach().cpu().numpy(), dtype=np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+                minus = [np.array(o.detach().cpu().numpy(), dtype=np.float64).reshape(-1) for o in _outputs(fn, inputs)]
             flat[k] = orig
             for j in range(len(outs)):
                 cols[j][k] = (plus[j] - minus[j]) / (2 * eps)

@@ -573,6 +573,8 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     T = Tensor()
+    if recording(*[b for b in (min, max) if isinstance(b, T)]):  # a bound needs its gradient
+        return _out(_clamp_tensors(input, min, max), out)
     a = input._data
     xp = array_module(a)
     lo = min._data if isinstance(min, T) else min
@@ -596,6 +598,16 @@ def clamp(input, min=None, max=None, *, out=None):
 
 
 clip = clamp
+
+
+def _clamp_tensors(input, lo, hi):
+    """clamp with bounds that need gradients: each bound gets the gradient where it was selected."""
+    r = input
+    if lo is not None:
+        r = where(r < lo, lo, r)
+    if hi is not None:
+        r = where(r > hi, hi, r)
+    return r
 
 
 def clamp_min(input, min):

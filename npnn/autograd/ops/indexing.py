@@ -311,6 +311,8 @@ class ScatterBackward0(Node):
                 gx = g * mask._cast(g._data.dtype)
         if ns is not None:
             gs = gather(g, self.dim, self.index)
+            if self.src_shape is not None and tuple(gs._data.shape) != self.src_shape:  # src larger than index
+                gs = index_into_zeros(gs, self.src_shape, tuple(slice(0, n) for n in gs._data.shape), False)
         return gx, gs
 
 
@@ -352,10 +354,8 @@ def _scatter_impl(input, dim, index, src, reduce, inplace):
         if reduce not in (None, 'add', 'sum'):
             raise RuntimeError("scatter with reduce='multiply' does not support autograd here")
         n = ScatterBackward0((old, src))
-        n.dim, n.index, n.reduce = d, index if src is None or src._data.shape == idx.shape else index, \
-            ('add' if reduce in ('add', 'sum') else None)
-        if src is not None and src._data.shape != idx.shape:
-            raise RuntimeError("scatter with autograd needs src of the index's shape")
+        n.dim, n.index, n.reduce = d, index, ('add' if reduce in ('add', 'sum') else None)
+        n.src_shape = tuple(src._data.shape) if src is not None else None
     if inplace:
         input._vc[0] += 1
         if rec:
