@@ -139,8 +139,7 @@ def relu6(input, inplace=False):
 
 def _lrelu_rule(g, x, y, c):
     a = x._data
-    return g * const(np.where(a > 0, 1.0, c).astype(a.dtype) if isinstance(a, np.ndarray)
-                     else array_module(a).where(a > 0, 1.0, c).astype(a.dtype))
+    return g * const(array_module(a).where(a > 0, 1.0, c).astype(a.dtype))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -532,9 +531,10 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     if not hard:
         return y
     ax = norm_dim(dim, y.dim())
-    idx = y._data.argmax(axis=ax)
-    hot = xp.zeros_like(y._data)
-    xp.put_along_axis(hot, xp.expand_dims(idx, ax), 1, axis=ax)
+    idx = xp.expand_dims(y._data.argmax(axis=ax), ax)
+    shape = [1] * y.dim()
+    shape[ax] = y.shape[ax]
+    hot = (xp.arange(y.shape[ax]).reshape(shape) == idx).astype(y._data.dtype)
     return const(hot) - y.detach() + y
 
 

@@ -110,7 +110,7 @@ def _class_rule(n, g, x):
         gr = gd.reshape(M)
     else:
         gr = xp.empty((M,), dtype=logp.dtype)
-        gr[...] = gd * (1.0 / denom) if reduction == 'mean' else gd
+        gr[...] = gd / denom if reduction == 'mean' else gd
     gw = gr * wt * (1.0 - eps)
     if fused:
         d = xp.exp(logp)
@@ -149,7 +149,7 @@ def _from_rows(d, layout):
 def _rows_grad(g, reduction, denom, M):
     if reduction == 'none':
         return g.reshape(M)
-    gg = g * (1.0 / denom) if reduction == 'mean' else g
+    gg = g / const(denom) if reduction == 'mean' else g
     return gg.reshape(1).expand(M)
 
 
@@ -201,8 +201,9 @@ def _class_loss(input, target, weight, ignore_index, reduction, eps, fused, name
     M = x2.shape[0]
     validb = t1 != ignore_index
     tt = xp.where(validb, t1, 0)
-    if tt.size and (int(tt.min()) < 0 or int(tt.max()) >= C):
-        bad = tt[(tt < 0) | (tt >= C)][0]
+    oob = (tt < 0) | (tt >= C)
+    if tt.size and bool(oob.any()):
+        bad = tt[oob][0]
         raise IndexError(f"Target {int(bad)} is out of bounds.")
     valid = validb.astype(a.dtype)
     w = weight._data.astype(a.dtype, copy=False) if weight is not None else None
@@ -220,10 +221,9 @@ def _class_loss(input, target, weight, ignore_index, reduction, eps, fused, name
     elif reduction == 'sum':
         r = rows.sum()
     else:
-        denom = wt.sum()
+        denom = wt.sum()   # stays an array: no host round-trip on the GPU
         with np.errstate(invalid='ignore', divide='ignore'):
             r = rows.sum() / denom
-        denom = float(denom)
     r = xp.asarray(r, dtype=a.dtype)
     if not recording(input):
         return make(r)
@@ -296,7 +296,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          f"({input.size()}) is deprecated. Please ensure they have the same size.")
     a, t = input._data, target._data
     xp = array_module(a)
-    if a.size and (bool((a < 0).any()) or bool((a > 1).any())):
+    if xp is np and a.size and (bool((a < 0).any()) or bool((a > 1).any())):  # (no host sync on GPU)
         raise RuntimeError("all elements of input should be between 0 and 1")
     with np.errstate(divide='ignore'):
         lx = xp.maximum(xp.log(a), -100.0)
