@@ -562,7 +562,8 @@ def test_full_backward_hook_multiple_inputs_and_outputs():
     p, s = m(a, b, 2.0)
     (p.sum() * 3 + s.sum()).backward()
     gin, gout = seen[0]
-    assert len(gin) == 2 and gin[1] is None
+    # one entry per positional argument: zeros for a tensor needing no gradient, None for a non-tensor
+    assert len(gin) == 3 and gin[2] is None and np.array_equal(gin[1].numpy(), np.zeros(3))
     assert len(gout) == 2 and np.allclose(gout[0].numpy(), 3) and np.allclose(gout[1].numpy(), 1)
     assert np.allclose(gin[0].numpy(), 3 * b.numpy() + 1, atol=1e-6)
 
@@ -571,7 +572,8 @@ def test_full_backward_hook_when_no_input_requires_grad():
     m = Lin(2, 2)
     seen = []
     m.register_full_backward_hook(lambda mod, gin, gout: seen.append((gin, gout)))
-    m(npnn.ones(1, 2)).sum().backward()
+    with pytest.warns(UserWarning, match='no inputs require gradients'):
+        m(npnn.ones(1, 2)).sum().backward()
     assert len(seen) == 1 and seen[0][0] == (None,) and np.allclose(seen[0][1][0].numpy(), 1)
     assert m.weight.grad is not None
 
@@ -682,3 +684,23 @@ def test_uninitialized_parameter_materialize():
     m.w = nn.UninitializedParameter()
     m.load_state_dict({'w': npnn.ones(2, 5)})
     assert m.w.shape == (2, 5) and np.all(m.w.detach().numpy() == 1)
+
+
+def test_full_backward_hook_output_entries_for_non_tensors():
+    class Out(nn.Module):
+        def forward(self, x):
+            return 3, x * 2, npnn.ones(2)
+    m = Out()
+    seen = []
+    m.register_full_backward_pre_hook(lambda mod, gout: seen.append(('pre', gout)))
+    m.register_full_backward_hook(lambda mod, gin, gout: seen.append(('full', gin, gout)))
+    x = npnn.ones(2, requires_grad=True)
+    m(x)[1].sum().backward()
+    assert [s[0] for s in seen] == ['pre', 'full']
+    gout = seen[0][1]
+    assert len(gout) == 3 and gout[0] is None and gout[2] is None and np.allclose(gout[1].numpy(), 1)
+    assert np.allclose(seen[1][1][0].numpy(), 2) and np.allclose(x.grad.numpy(), 2)
+    with pytest.raises(RuntimeError, match='invalid number of grad_input'):
+        m2 = Out()
+        m2.register_full_backward_hook(lambda mod, gin, gout: (gin[0], gin[0]))
+        m2(x)[1].sum().backward()

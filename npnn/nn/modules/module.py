@@ -2,6 +2,7 @@
 import functools
 import itertools
 import threading
+import warnings
 import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -141,7 +142,12 @@ class _HookIdentity(Node):
 
 
 class _BackwardHook:
-    """State shared by the input and output identity nodes of one module call."""
+    """State shared by the input and output identity nodes of one module call.
+
+    As in PyTorch, ``grad_input`` has one entry per positional argument (None for non-tensors, zeros for
+    tensors that need no gradient when another input does) and ``grad_output`` one per output element (None
+    where no gradient flows).
+    """
 
     def __init__(self, module, hooks, pre_hooks):
         self.module = module
@@ -149,36 +155,38 @@ class _BackwardHook:
         self.pre_hooks = pre_hooks
         self.grad_output = None
         self.n_inputs = 0
-        self.input_pos = []     # positions (among tensor args) that flow through the input node
+        self.input_pos = []     # positions of the arguments that flow through the input node
+        self.input_zeros = {}   # position -> (shape, dtype, array module) of tensors needing no gradient
         self.output_pos = []
         self.n_outputs = 0
-        self.input_hooked = False
 
     @staticmethod
     def _wrap(values, owner, is_output):
-        """Route the tensors that require grad in ``values`` (a tensor or a tuple/list) through one node."""
+        """Route the tensors that require grad in ``values`` (a tensor or a tuple/list) through one node;
+        returns (new values, number of entries, positions routed)."""
         single = isinstance(values, Tensor)
         seq = [values] if single else list(values)
-        tensor_idx = [i for i, v in enumerate(seq) if isinstance(v, Tensor)]
-        grad_idx = [i for i in tensor_idx if seq[i]._rg]
-        if grad_idx and _grad_state.enabled:
-            node = _HookIdentity([seq[i] for i in grad_idx], owner, is_output)
-            for k, i in enumerate(grad_idx):
-                t = Tensor._make(seq[i]._data, node, k if len(grad_idx) > 1 else 0)
+        pos = [i for i, v in enumerate(seq) if isinstance(v, Tensor) and v._rg] if _grad_state.enabled else []
+        if pos:
+            node = _HookIdentity([seq[i] for i in pos], owner, is_output)
+            for k, i in enumerate(pos):
+                t = Tensor._make(seq[i]._data, node, k if len(pos) > 1 else 0)
                 t._vc = seq[i]._vc
                 seq[i] = t
-            if len(grad_idx) > 1:
-                # multi-output node: edges are (node, k); Tensor._edge handles it from n_outputs
-                pass
+        if single:
+            out = seq[0]
+        elif hasattr(values, '_fields'):
+            out = type(values)(*seq)
         else:
-            grad_idx = []
-        pos = [tensor_idx.index(i) for i in grad_idx]
-        out = seq[0] if single else (type(values)(seq) if not hasattr(values, '_fields') else type(values)(*seq))
-        return out, len(tensor_idx), pos
+            out = type(values)(seq)
+        return out, len(seq), pos
 
     def setup_input_hook(self, args):
         args, self.n_inputs, self.input_pos = self._wrap(args, self, False)
-        self.input_hooked = bool(self.input_pos)
+        if self.input_pos:
+            from ...backend.device import array_module
+            self.input_zeros = {i: (a._data.shape, a._data.dtype, array_module(a._data))
+                                for i, a in enumerate(args) if isinstance(a, Tensor) and i not in self.input_pos}
         return args
 
     def setup_output_hook(self, result):
@@ -201,8 +209,10 @@ class _BackwardHook:
                                    f"but expected {len(full)}")
             full = r
         self.grad_output = full
-        if not self.input_hooked:
+        if not self.input_pos and self.hooks:
             # no input needs a gradient: the hooks run now, with grad_input all None
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients.", stacklevel=2)
             gi = (None,) * self.n_inputs
             for hook in self.hooks:
                 r = hook(self.module, gi, full)
@@ -215,6 +225,8 @@ class _BackwardHook:
         full = [None] * self.n_inputs
         for k, p in enumerate(self.input_pos):
             full[p] = grads[k]
+        for p, (shape, dt, xp) in self.input_zeros.items():
+            full[p] = Tensor._make(xp.zeros(shape, dtype=dt))
         full = tuple(full)
         go = self.grad_output if self.grad_output is not None else (None,) * max(self.n_outputs, 1)
         for hook in self.hooks:
