@@ -12,7 +12,7 @@ from ..utils import rnn as _rnn_utils
 from ..utils.rnn import PackedSequence
 from .module import Module
 
-__all__ = ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
+__all__ = ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell', 'CTCLoss']
 
 
 def _dropout(x, p):
@@ -402,3 +402,19 @@ class GRUCell(RNNCellBase):
 
 
 _rnn_utils  # the import makes ``nn.utils.rnn`` reachable as an attribute
+
+
+class CTCLoss(Module):
+    """Connectionist temporal classification loss (``F.ctc_loss``): ``blank``, ``reduction``,
+    ``zero_infinity``. Lives beside the recurrent layers it usually follows."""
+
+    def __init__(self, blank=0, reduction='mean', zero_infinity=False):
+        super().__init__()
+        self.blank = blank
+        self.reduction = reduction
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        from ..functional.ctc import ctc_loss
+        return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                        self.zero_infinity)
