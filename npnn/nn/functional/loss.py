@@ -405,7 +405,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction='mean
 
 def _clamp_keep_grad(var, eps):
     """``var.clamp(min=eps)`` done without recording the clamp (PyTorch clamps under no_grad)."""
-    clamped = var._data.clip(eps, None)
+    clamped = array_module(var._data).maximum(var._data, eps)
     return var + const((clamped - var._data).astype(var._data.dtype, copy=False))
 
 
