@@ -137,7 +137,7 @@ def _own(g, handed):
     into a view, a read-only broadcast, the caller's ``gradient`` or another leaf's gradient."""
     from ..tensor import Tensor
     a = g._data
-    if id(a) in handed or a.base is not None or not a.flags.writeable:
+    if id(a) in handed or a.base is not None or not getattr(a.flags, 'writeable', True):
         a = a.copy()
     handed.add(id(a))
     return Tensor._make(a)
