@@ -83,6 +83,8 @@ def binary_arrays(a, b):
                 ad = array_module(bd).asarray(ad)
             else:
                 check_same_device(ad, bd)
+        if ad.shape != bd.shape and ad.ndim and bd.ndim:
+            check_broadcast(ad.shape, bd.shape)
         if ad.dtype != bd.dtype:
             dt = dtypes.result_np_dtype(ad.dtype, bd.dtype, ad.ndim == 0, bd.ndim == 0)
             if ad.dtype != dt:
@@ -99,6 +101,39 @@ def binary_arrays(a, b):
         return ad, b, None
     bt = to_tensor_like(b, a)
     return binary_arrays(a, bt)
+
+
+_SCALAR_NAMES = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double', 'int8': 'Char', 'int16': 'Short',
+                 'int32': 'Int', 'int64': 'Long', 'uint8': 'Byte', 'bool': 'Bool', 'complex64': 'ComplexFloat',
+                 'complex128': 'ComplexDouble', 'bfloat16': 'BFloat16'}
+
+
+def scalar_type_name(np_dtype):
+    """PyTorch's scalar type name of a dtype ('Float', 'Long' ...), as its error messages print it."""
+    return _SCALAR_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+
+
+def broadcast_error(*shapes):
+    """PyTorch's error for shapes that do not broadcast, naming the first mismatching dimension."""
+    nd = max(len(s) for s in shapes)
+    full = [(1,) * (nd - len(s)) + tuple(s) for s in shapes]
+    for d in range(nd - 1, -1, -1):
+        sizes = [s[d] for s in full]
+        big = [x for x in sizes if x != 1]
+        if big and any(x != big[0] for x in big):
+            i = sizes.index(big[0])
+            j = next(k for k, x in enumerate(sizes) if x != 1 and x != big[0])
+            a, b = sorted((i, j))
+            return RuntimeError(f"The size of tensor a ({sizes[a]}) must match the size of tensor b "
+                                f"({sizes[b]}) at non-singleton dimension {d}")
+    return RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape: {shapes}")
+
+
+def check_broadcast(*shapes):
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise broadcast_error(*shapes) from None
 
 
 def sum_to(g, shape):

@@ -652,6 +652,9 @@ def where(condition, input=None, other=None, *, out=None):
             input = to_tensor_like(input, other)
     a, b, bt = binary_arrays(input, other)
     xp = array_module(a)
+    if cd.shape != a.shape or (bt is not None and cd.shape != b.shape):
+        from ._util import check_broadcast
+        check_broadcast(cd.shape, a.shape, *(() if bt is None else (b.shape,)))
     r = xp.where(cd, a, b)
     if isinstance(b, SCALARS) and r.dtype != a.dtype:
         r = r.astype(a.dtype)
@@ -665,8 +668,8 @@ def where(condition, input=None, other=None, *, out=None):
 
 
 def _dtname(a):
-    from ...backend.dtypes import from_numpy_dtype
-    return repr(from_numpy_dtype(a.dtype))
+    from ._util import scalar_type_name
+    return scalar_type_name(a.dtype)
 
 
 def lerp(input, end, weight):

@@ -22,7 +22,9 @@ def _convert_key(key, data):
             a = k._data
             if a.dtype.kind == 'f' or a.dtype.kind == 'c':
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            check_same_device(data, a) if a.ndim > 0 else None
+            if xp is np and not isinstance(a, np.ndarray):
+                raise RuntimeError("indices should be either on cpu or on the same device as the indexed tensor "
+                                   "(cpu)")
             if a.ndim == 0 and a.dtype.kind in 'iu':
                 out.append(int(a))
                 continue
@@ -69,6 +71,10 @@ def _check_bounds(key, shape):
                 raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {shape[dim]}")
             dim += 1
         elif hasattr(k, 'dtype') and k.dtype == np.bool_:
+            for i, n in enumerate(k.shape):
+                if dim + i < len(shape) and n != shape[dim + i]:
+                    raise IndexError(f"The shape of the mask {list(k.shape)} at index {i} does not match the shape "
+                                     f"of the indexed tensor {list(shape)} at index {dim + i}")
             dim += k.ndim
         else:
             dim += 1
@@ -234,7 +240,7 @@ def _along(idx_arr, dim):
 
 def _check_index(index, name):
     if index._data.dtype.kind not in 'iu':
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
 class GatherBackward0(Node):
@@ -513,7 +519,7 @@ class IndexSelectBackward0(Node):
 def index_select(input, dim, index):
     """Select entries of ``dim`` at a 1-D ``index``."""
     if index._data.dtype.kind not in 'iu':
-        raise IndexError("index_select(): Expected dtype int32 or int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     a = input._data
     d = norm_dim(dim, a.ndim) if a.ndim else 0
     idx = index._data.reshape(-1)
@@ -625,7 +631,9 @@ class MaskedFillBackward0(Node):
 def _mask_arr(mask, a):
     md = mask._data
     if md.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {md.dtype}")
+        from ._util import scalar_type_name
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{scalar_type_name(md.dtype).lower()}")
     check_same_device(a, md) if md.ndim else None
     return md
 

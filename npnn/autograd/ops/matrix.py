@@ -8,8 +8,26 @@ from ...backend import dtypes
 
 
 def _shape_err(name, a, b):
-    return RuntimeError(f"{name}: mat1 and mat2 shapes cannot be multiplied "
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                         f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+
+
+def _matmul_error(a, b):
+    """PyTorch's message for operands whose inner dims differ (it names both shapes as the kernel sees them)."""
+    if a.ndim == 1 and b.ndim == 1:
+        return RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                            f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                            "respectively")
+    if b.ndim == 1:
+        rows = int(np.prod(a.shape[:-1], dtype=np.int64))
+        return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a.shape[-1]}), vec ({b.shape[0]})")
+    if b.ndim == 2:  # a (1-D, 2-D or batched) folds into one matrix
+        rows = int(np.prod(a.shape[:-1], dtype=np.int64)) if a.ndim > 1 else 1
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a.shape[-1]} and "
+                            f"{b.shape[0]}x{b.shape[1]})")
+    batch = int(np.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), dtype=np.int64))
+    return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a.shape[-1]}] "
+                        f"but got: [{batch}, {b.shape[-2]}].")
 
 
 class MmBackward0(Node):
@@ -58,8 +76,9 @@ def _prep(a, b):
     ad, bd = a._data, b._data
     check_same_device(ad, bd)
     if ad.dtype != bd.dtype:
+        from ._util import scalar_type_name
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                               f"{dtypes.from_numpy_dtype(ad.dtype).name} != {dtypes.from_numpy_dtype(bd.dtype).name}")
+                           f"{scalar_type_name(ad.dtype).lower()} != {scalar_type_name(bd.dtype).lower()}")
     return ad, bd
 
 
@@ -71,15 +90,10 @@ def matmul(input, other, *, out=None):
     ka = ad.shape[-1]
     kb = bd.shape[-2] if bd.ndim > 1 else bd.shape[0]
     if ka != kb:
-        if ad.ndim == 2 and bd.ndim == 2:
-            raise _shape_err('matmul', ad, bd)
-        if ad.ndim == 1 and bd.ndim == 1:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{ad.shape[0]}] and src [{bd.shape[0]}] "
-                               "to have the same number of elements, but got "
-                               f"{ad.shape[0]} and {bd.shape[0]} elements respectively")
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{list(ad.shape)}, {list(bd.shape)}] but got mismatched inner dims "
-                           f"{ka} and {kb} (shapes {list(ad.shape)} and {list(bd.shape)} cannot be multiplied)")
+        raise _matmul_error(ad, bd)
+    if ad.ndim > 2 or bd.ndim > 2:
+        from ._util import check_broadcast
+        check_broadcast(ad.shape[:-2], bd.shape[:-2] if bd.ndim > 1 else ())
     xp = array_module(ad)
     r = xp.matmul(ad, bd)
     if not isinstance(r, xp.ndarray):

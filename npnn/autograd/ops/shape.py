@@ -312,7 +312,7 @@ def cat(tensors, dim=0, *, out=None):
     T = Tensor()
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for t in tensors:
         if not isinstance(t, T):
             raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but got "

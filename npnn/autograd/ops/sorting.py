@@ -111,7 +111,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     a = input._data
     n = a.shape[norm_dim(dim, a.ndim)] if a.ndim else 1
     if k < 1 or k > n:
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {norm_dim(dim, max(a.ndim, 1))}")
 
     def pick(srt, order, d):
         xp = array_module(srt)
