@@ -1,0 +1,260 @@
+"""Train LSTMs: a character-level language model and a digits classifier that reads images row by row.
+
+``--task charlm``: next-character prediction on a text read offline (``--text FILE``; by default the
+source of Python's own ``textwrap`` module). Prints held-out perplexity and a generated sample.
+``--task digits``: each 8x8 digit is a sequence of 8 rows of 8 pixels; the last hidden state is classified.
+Without ``--task`` both run (``--plot``/``--checkpoint``/``--resume`` paths then get ``-charlm``/``-digits``
+inserted before the extension).
+
+    python examples/lstm.py
+    python examples/lstm.py --task charlm --text my_book.txt --epochs 30 --plot charlm.png
+"""
+import io
+import os
+import sys
+import time
+import contextlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import npnn as torch  # noqa: E402
+import npnn.nn as nn  # noqa: E402
+import npnn.nn.functional as F  # noqa: E402
+import npnn.optim as optim  # noqa: E402
+from npnn.utils.data import DataLoader, Dataset  # noqa: E402
+from npnn.data.datasets import Digits  # noqa: E402
+
+import _common  # noqa: E402
+
+
+# ---------------------------------------------------------------- character-level language model
+
+def default_text():
+    """A text every Python installation has: the ``textwrap`` source, else the license, else the Zen."""
+    import textwrap
+    candidates = [getattr(textwrap, '__file__', None),
+                  os.path.join(sys.base_prefix, 'lib', f'python{sys.version_info[0]}.{sys.version_info[1]}',
+                               'LICENSE.txt')]
+    for path in candidates:
+        if path and path.endswith(('.py', '.txt')) and os.path.isfile(path):
+            with open(path, encoding='utf-8', errors='replace') as f:
+                text = f.read()
+            if len(text) > 5000:
+                return text, os.path.basename(path)
+    with contextlib.redirect_stdout(io.StringIO()):  # importing `this` prints the Zen
+        import this
+    return ''.join(this.d.get(c, c) for c in this.s), 'the Zen of Python'
+
+
+class CharWindows(Dataset):
+    """Windows of ``seq_len`` character ids and the same window shifted by one (the targets)."""
+
+    def __init__(self, ids, seq_len, stride):
+        self.ids, self.seq_len = ids, seq_len
+        self.starts = list(range(0, len(ids) - seq_len - 1, stride))
+
+    def __len__(self):
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        s = self.starts[i]
+        return self.ids[s:s + self.seq_len], self.ids[s + 1:s + self.seq_len + 1]
+
+
+class CharLM(nn.Module):
+    def __init__(self, vocab_size, embed=64, hidden=256, num_layers=1):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed)
+        self.lstm = nn.LSTM(embed, hidden, num_layers=num_layers, batch_first=True)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward(self, ids, state=None):
+        out, state = self.lstm(self.embed(ids), state)
+        return self.head(out), state
+
+
+def generate(model, prompt_ids, length, device, temperature=0.8):
+    """Sample ``length`` character ids after ``prompt_ids``, carrying the LSTM state."""
+    model.eval()
+    out = list(prompt_ids)
+    with torch.no_grad():
+        logits, state = model(torch.tensor([prompt_ids], device=device))
+        for _ in range(length):
+            probs = F.softmax(logits[0, -1] / temperature, dim=-1)
+            nxt = torch.multinomial(probs, 1).item()
+            out.append(nxt)
+            logits, state = model(torch.tensor([[nxt]], device=device), state)
+    return out
+
+
+def run_charlm(args, device, paths):
+    if args.text:
+        with open(args.text, encoding='utf-8', errors='replace') as f:
+            text, source = f.read(), args.text
+    else:
+        text, source = default_text()
+    chars = sorted(set(text))
+    index = {c: i for i, c in enumerate(chars)}
+    ids = torch.tensor([index[c] for c in text], dtype=torch.long)
+    cut = int(0.9 * len(ids))
+    train_set = CharWindows(ids[:cut], args.seq_len, stride=args.seq_len // 2)
+    val_set = CharWindows(ids[cut:], args.seq_len, stride=args.seq_len)
+    print(f'charlm: {len(text)} characters of {source}, vocabulary {len(chars)}, '
+          f'{len(train_set)} training / {len(val_set)} held-out windows of {args.seq_len}')
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True,
+                              num_workers=args.workers, generator=torch.Generator().manual_seed(args.seed))
+    val_loader = DataLoader(val_set, batch_size=64, num_workers=args.workers)
+
+    model = CharLM(len(chars), hidden=args.hidden).to(device)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = optim.Adam(model.parameters(), lr=args.lr or 3e-3)
+    epochs = args.epochs or 12
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    start, history = 1, _common.new_history('perplexity')
+    if paths['resume']:
+        start, history = _common.load_checkpoint(torch, paths['resume'], model, optimizer, scheduler, device)
+
+    for epoch in range(start, epochs + 1):
+        t0 = time.perf_counter()
+        n = min(len(train_loader), args.limit_batches or len(train_loader))
+        progress = _common.Progress(n, f'charlm {epoch:>2}/{epochs}', quiet=args.quiet)
+        model.train()
+        for step, (x, y) in enumerate(train_loader):
+            if step >= n:
+                break
+            x, y = x.to(device), y.to(device)
+            logits, _ = model(x)
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            progress.update(x.shape[0], loss.item())
+        progress.close()
+        scheduler.step()
+
+        model.eval()
+        nll = count = 0
+        with torch.no_grad():
+            for step, (x, y) in enumerate(val_loader):
+                if args.limit_batches and step >= args.limit_batches:
+                    break
+                logits, _ = model(x.to(device))
+                nll += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.to(device).reshape(-1),
+                                       reduction='sum').item()
+                count += y.numel()
+        _common.log_epoch(history, epoch, progress.loss, _common.perplexity(nll / max(count, 1)),
+                          time.perf_counter() - t0)
+        if paths['checkpoint']:
+            _common.save_checkpoint(torch, paths['checkpoint'], model, optimizer, scheduler, epoch, history)
+
+    _common.print_summary(history, 'held-out ppl')
+    if paths['plot']:
+        _common.save_plot(paths['plot'], history, 'LSTM character model', 'held-out perplexity')
+        print(f"wrote {paths['plot']}")
+    prompt = [index[c] for c in text[:16]]
+    sample = ''.join(chars[i] for i in generate(model, prompt, args.sample_len, device))
+    print(f'--- sample (prompt: the first 16 characters) ---\n{sample}\n---')
+    if history['perplexity']:
+        print(f"charlm: held-out perplexity {history['perplexity'][-1]:.2f} "
+              f"(vocabulary {len(chars)}), {sum(history['seconds']):.1f}s")
+    return history
+
+
+# ---------------------------------------------------------------- digits, one row per time step
+
+class RowClassifier(nn.Module):
+    """Reads an image row by row with an LSTM and classifies the final hidden state."""
+
+    def __init__(self, row_size=8, hidden=64, num_classes=10):
+        super().__init__()
+        self.lstm = nn.LSTM(row_size, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, num_classes)
+
+    def forward(self, images):
+        rows = images.flatten(0, 1) if images.dim() == 4 else images  # (N, 1, H, W) -> (N, H, W)
+        _, (h, _) = self.lstm(rows)
+        return self.head(h[-1])
+
+
+def run_digits(args, device, paths):
+    train_set, test_set = Digits(train=True), Digits(train=False)
+    print(f'digits: {len(train_set)} training / {len(test_set)} held-out images, 8 steps of 8 pixels')
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
+                              generator=torch.Generator().manual_seed(args.seed))
+    test_loader = DataLoader(test_set, batch_size=256, num_workers=args.workers)
+    model = RowClassifier(hidden=args.hidden // 2).to(device)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = optim.Adam(model.parameters(), lr=args.lr or 1e-2)
+    epochs = args.epochs or 20
+    scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 2), gamma=0.3)
+    start, history = 1, _common.new_history('accuracy')
+    if paths['resume']:
+        start, history = _common.load_checkpoint(torch, paths['resume'], model, optimizer, scheduler, device)
+
+    for epoch in range(start, epochs + 1):
+        t0 = time.perf_counter()
+        n = min(len(train_loader), args.limit_batches or len(train_loader))
+        progress = _common.Progress(n, f'digits {epoch:>2}/{epochs}', quiet=args.quiet)
+        model.train()
+        for step, (images, labels) in enumerate(train_loader):
+            if step >= n:
+                break
+            images, labels = images.to(device), labels.to(device)
+            loss = loss_fn(model(images), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            progress.update(labels.shape[0], loss.item())
+        progress.close()
+        scheduler.step()
+
+        model.eval()
+        correct = total = 0
+        with torch.no_grad():
+            for images, labels in test_loader:
+                images, labels = images.to(device), labels.to(device)
+                correct += (model(images).argmax(1) == labels).sum().item()
+                total += labels.shape[0]
+        _common.log_epoch(history, epoch, progress.loss, correct / total, time.perf_counter() - t0)
+        if paths['checkpoint']:
+            _common.save_checkpoint(torch, paths['checkpoint'], model, optimizer, scheduler, epoch, history)
+
+    _common.print_summary(history)
+    if paths['plot']:
+        _common.save_plot(paths['plot'], history, 'LSTM on digits rows')
+        print(f"wrote {paths['plot']}")
+    if history['accuracy']:
+        print(f"digits: held-out accuracy {100 * history['accuracy'][-1]:.2f}% after {history['epoch'][-1]} "
+              f"epochs, {sum(history['seconds']):.1f}s")
+    return history
+
+
+def _task_path(path, task, several):
+    if not path or not several:
+        return path
+    root, ext = os.path.splitext(path)
+    return f'{root}-{task}{ext}'
+
+
+def main(argv=None):
+    parser = _common.make_parser(__doc__.splitlines()[0], epochs=None, batch_size=32, lr=None)
+    parser.add_argument('--task', choices=['charlm', 'digits', 'both'], default='both')
+    parser.add_argument('--text', metavar='FILE', help='text for the language model (default: shipped with Python)')
+    parser.add_argument('--seq-len', type=int, default=64, help='characters per training window (default: 64)')
+    parser.add_argument('--hidden', type=int, default=128, help='LSTM hidden size for charlm, half for digits')
+    parser.add_argument('--sample-len', type=int, default=300, help='characters to generate (default: 300)')
+    args = parser.parse_args(argv)
+
+    device = torch.device(args.device)
+    tasks = ['charlm', 'digits'] if args.task == 'both' else [args.task]
+    results = {}
+    for task in tasks:
+        torch.manual_seed(args.seed)
+        paths = {k: _task_path(getattr(args, k), task, len(tasks) > 1) for k in ('plot', 'checkpoint', 'resume')}
+        results[task] = (run_charlm if task == 'charlm' else run_digits)(args, device, paths)
+    return results
+
+
+if __name__ == '__main__':
+    main()
