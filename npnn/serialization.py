@@ -11,6 +11,10 @@ File layout of ``npnn.save``: a zip archive (entries stored, not compressed) wit
 dtypes, devices, ``Size`` and the tensors of the archive. Any other global the pickle names (a class, a
 function such as ``os.system``) is refused with ``pickle.UnpicklingError`` naming it, so a file can never
 run code. Whole modules and arbitrary objects need ``weights_only=False`` (only for trusted files).
+
+``load`` also reads PyTorch zip checkpoints (``torch.save`` output, PyTorch not needed): its tensor, storage,
+dtype, device and Size globals map to npnn ones, under the same allow-list; every tensor view is bounds
+checked against its storage. State dicts go the other way through the safetensors functions.
 """
 import _compat_pickle
 import collections
@@ -283,6 +287,140 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unsupported tensor kind {kind!r} in the archive")
 
 
+# --- reading PyTorch checkpoints -----------------------------------------------------------------------------
+
+class _TorchStorageType:
+    """Stands for ``torch.FloatStorage`` & co. in a PyTorch pickle: only the element type matters."""
+
+    def __init__(self, np_dtype):
+        self.np = np.dtype(np_dtype)
+
+
+_TORCH_STORAGES = {'FloatStorage': np.float32, 'DoubleStorage': np.float64, 'HalfStorage': np.float16,
+                   'LongStorage': np.int64, 'IntStorage': np.int32, 'ShortStorage': np.int16,
+                   'CharStorage': np.int8, 'ByteStorage': np.uint8, 'BoolStorage': np.bool_,
+                   'ComplexFloatStorage': np.complex64, 'ComplexDoubleStorage': np.complex128}
+if _dt.bfloat16 is not None:
+    _TORCH_STORAGES['BFloat16Storage'] = _dt.bfloat16.np
+
+
+class _TorchStorage:
+    __slots__ = ('array', 'location')
+
+    def __init__(self, array, location):
+        self.array, self.location = array, location
+
+
+def _torch_tensor(storage, offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
+    """``torch._utils._rebuild_tensor_v2``: a tensor viewing ``storage`` (bounds checked, then copied)."""
+    if not isinstance(storage, _TorchStorage):
+        raise pickle.UnpicklingError("corrupted PyTorch tensor record (no storage)")
+    size, stride = tuple(size), tuple(stride)
+    if not (isinstance(offset, int) and offset >= 0 and len(size) == len(stride) and
+            all(isinstance(v, int) and v >= 0 for v in size + stride)):
+        raise pickle.UnpicklingError("corrupted PyTorch tensor record (bad offset, size or stride)")
+    base = storage.array
+    n = base.shape[0]
+    if 0 not in size and offset + sum((d - 1) * st for d, st in zip(size, stride)) >= n:
+        raise RuntimeError("npnn.load: a PyTorch tensor reaches past the end of its storage: the file is corrupted")
+    if 0 in size:
+        arr = np.empty(size, dtype=base.dtype)
+    else:
+        it = base.dtype.itemsize
+        arr = np.lib.stride_tricks.as_strided(base[offset:], size, tuple(st * it for st in stride)).copy()
+    arr = _restore_device(arr, storage.location, _torch_map_location[0])
+    t = Tensor._make(arr)
+    if requires_grad and arr.dtype.kind in 'fc':
+        t._rg = True
+    return t
+
+
+def _torch_tensor_v3(storage, offset, size, stride, requires_grad, backward_hooks, dtype=None, metadata=None):
+    return _torch_tensor(storage, offset, size, stride, requires_grad, backward_hooks, metadata)
+
+
+def _torch_parameter(data, requires_grad, backward_hooks=None, state=None):
+    from .nn.parameter import Parameter
+    if not isinstance(data, Tensor):
+        raise pickle.UnpicklingError("corrupted PyTorch parameter record")
+    return Parameter(data, requires_grad=bool(requires_grad) and data._data.dtype.kind in 'fc')
+
+
+def _torch_from_type(func, new_type, args, state):
+    """``torch._tensor._rebuild_from_type_v2``: rebuild with ``func`` (itself an allowed global), keep the
+    tensor's class only when it is Parameter."""
+    from .nn.parameter import Parameter
+    t = func(*args)
+    if new_type is Parameter and not isinstance(t, Parameter):
+        t = Parameter(t, requires_grad=t._rg)
+    return t
+
+
+def _torch_ordered_dict(*args):
+    return collections.OrderedDict(*args)
+
+
+_torch_map_location = [None]  # set while a PyTorch checkpoint is being read
+
+
+def _torch_globals():
+    from .nn.parameter import Parameter
+    g = {('torch._utils', '_rebuild_tensor_v2'): _torch_tensor,
+         ('torch._utils', '_rebuild_tensor_v3'): _torch_tensor_v3,
+         ('torch._utils', '_rebuild_parameter'): _torch_parameter,
+         ('torch._utils', '_rebuild_parameter_with_state'): _torch_parameter,
+         ('torch._tensor', '_rebuild_from_type_v2'): _torch_from_type,
+         ('torch', 'Tensor'): Tensor,
+         ('torch.nn.parameter', 'Parameter'): Parameter,
+         ('torch', 'device'): _device,
+         ('torch', 'Size'): Size}
+    for name, npd in _TORCH_STORAGES.items():
+        g[('torch', name)] = _TorchStorageType(npd)
+    for name, d in _dt._names.items():
+        g[('torch', name)] = d
+    return g
+
+
+class _TorchUnpickler(_Unpickler):
+    """Reads the pickle of a PyTorch zip checkpoint; tensors become npnn tensors. With ``weights_only`` only
+    the globals a PyTorch weights file uses are accepted (each mapped to an npnn equivalent)."""
+
+    def __init__(self, file, archive, prefix, weights_only, map_location, big_endian):
+        super().__init__(file, archive, weights_only, map_location)
+        self._prefix = prefix
+        self._big = big_endian
+        self._torch_globals = _torch_globals()
+        self._storages = {}
+
+    def find_class(self, module, name):
+        g = self._torch_globals.get((module, name))
+        if g is not None:
+            return g
+        if module == 'torch' and name in ('BFloat16Storage', 'bfloat16'):
+            raise RuntimeError("npnn.load: the checkpoint holds bfloat16 tensors, which need the ml_dtypes package")
+        return super().find_class(module, name)
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == 'storage' and
+                isinstance(pid[1], _TorchStorageType) and isinstance(pid[2], str) and isinstance(pid[3], str)):
+            raise pickle.UnpicklingError(f"unsupported persistent id in the PyTorch checkpoint: {pid!r}")
+        _, stype, key, location, _ = pid
+        st = self._storages.get(key)
+        if st is None:
+            try:
+                raw = self._archive.read(f'{self._prefix}data/{key}')
+            except KeyError:
+                raise RuntimeError(f"npnn.load: the checkpoint lacks storage {key}: the file is truncated or "
+                                   "corrupted") from None
+            if len(raw) % stype.np.itemsize:
+                raise RuntimeError(f"npnn.load: storage {key} has {len(raw)} bytes, not a whole number of "
+                                   f"{stype.np} elements: the file is corrupted")
+            npd = stype.np.newbyteorder('>') if self._big and stype.np.itemsize > 1 else stype.np
+            arr = np.frombuffer(raw, dtype=npd).astype(stype.np, copy=False)
+            st = self._storages[key] = _TorchStorage(arr, location)
+        return st
+
+
 def _open_archive(f):
     """A ZipFile over a path or a file object, or a clear RuntimeError for anything that is not one."""
     own = isinstance(f, (str, bytes, os.PathLike))
@@ -313,7 +451,8 @@ def _describe(f):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
-    """Load an object saved with ``npnn.save``.
+    """Load an object saved with ``npnn.save`` (or a PyTorch zip checkpoint: its tensors, dtypes, devices
+    and containers become npnn ones).
 
     ``weights_only=True`` (default) allows only tensors, dtypes, devices, containers and primitive values and
     refuses every other global with ``pickle.UnpicklingError``; ``weights_only=False`` unpickles anything
@@ -329,6 +468,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         try:
             names = set(z.namelist())
             if f'{_ROOT}/data.pkl' not in names:
+                torch_pkl = [n for n in names if n.endswith('/data.pkl') and n.count('/') == 1]
+                if torch_pkl:
+                    return _load_torch(z, torch_pkl[0][:-len('data.pkl')], weights_only, map_location)
                 raise RuntimeError(f"npnn.load: {_describe(f)} is a zip file but not an npnn archive (no "
                                    f"{_ROOT}/data.pkl)")
             version = z.read(f'{_ROOT}/version').decode('ascii', 'replace').strip() \
@@ -349,6 +491,18 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         z.close()
         if fh is not None:
             fh.close()
+
+
+def _load_torch(z, prefix, weights_only, map_location):
+    """Read a PyTorch zip checkpoint (``torch.save`` output) into npnn objects."""
+    names = set(z.namelist())
+    big = prefix + 'byteorder' in names and z.read(prefix + 'byteorder').strip() == b'big'
+    up = _TorchUnpickler(io.BytesIO(z.read(prefix + 'data.pkl')), z, prefix, weights_only, map_location, big)
+    _torch_map_location[0] = map_location
+    try:
+        return up.load()
+    finally:
+        _torch_map_location[0] = None
 
 
 def zlib_error():

@@ -295,3 +295,57 @@ def test_safetensors_cross_check_with_reference_implementation(tmp_path):
     back, meta = npnn.load_safetensors(p2, with_metadata=True)
     assert np.array_equal(back['x'].numpy(), np.arange(12).reshape(3, 4)) and back['y'].dtype == npnn.uint8
     assert meta == {'a': 'b'}
+
+
+# --- PyTorch checkpoints -----------------------------------------------------------------------------------------
+
+def test_loads_pytorch_checkpoints(tmp_path):
+    torch = pytest.importorskip('torch')
+    lin = torch.nn.Linear(3, 2)
+    bn = torch.nn.BatchNorm1d(2)
+    obj = {'model': lin.state_dict(), 'bn': bn.state_dict(), 'p': torch.nn.Parameter(torch.ones(2)),
+           'dtype': torch.float16, 'device': torch.device('cpu'), 'size': torch.Size([2, 3]),
+           'view': torch.arange(6.0).reshape(2, 3).t(), 'slice': torch.arange(10)[3:7], 'empty': torch.zeros(0, 3),
+           'int': torch.tensor([1, 2], dtype=torch.int16), 'list': [1, 'a', (2.5, None)], 'epoch': 4}
+    obj['same'] = obj['view']
+    path = tmp_path / 'torch.pt'
+    torch.save(obj, path)
+    r = npnn.load(path)
+    assert list(r['model']) == ['weight', 'bias'] and type(r['model']) is OrderedDict
+    assert np.array_equal(r['model']['weight'].numpy(), lin.weight.detach().numpy())
+    assert r['bn']['num_batches_tracked'].dtype == npnn.int64 and r['bn']['num_batches_tracked'].shape == ()
+    assert type(r['p']) is nn.Parameter and r['p'].requires_grad
+    assert r['dtype'] is npnn.float16 and r['device'] == npnn.device('cpu') and r['size'] == (2, 3)
+    assert np.array_equal(r['view'].numpy(), np.arange(6.0).reshape(2, 3).T) and r['same'] is r['view']
+    assert np.array_equal(r['slice'].numpy(), [3, 4, 5, 6]) and r['empty'].shape == (0, 3)
+    assert r['int'].dtype == npnn.int16 and r['list'] == [1, 'a', (2.5, None)] and r['epoch'] == 4
+    # a PyTorch state dict loads into the same npnn architecture
+    m = Small()
+    ref = torch.nn.Linear(2, 3)
+    sd = OrderedDict(weight=ref.weight.detach(), bias=ref.bias.detach(), count=torch.tensor(9))
+    torch.save(sd, tmp_path / 'sd.pt')
+    m.load_state_dict(npnn.load(tmp_path / 'sd.pt', map_location='cpu'))
+    assert int(m.count) == 9 and np.array_equal(m.weight.detach().numpy(), ref.weight.detach().numpy())
+
+
+def test_pytorch_checkpoint_with_code_is_refused_and_bad_storage_detected(tmp_path):
+    torch = pytest.importorskip('torch')
+    marker = tmp_path / 'pwned'
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f'touch {marker}',))
+    torch.save({'w': torch.ones(2), 'x': Evil()}, tmp_path / 'evil.pt')
+    with pytest.raises(pickle.UnpicklingError, match='system'):
+        npnn.load(tmp_path / 'evil.pt')
+    assert not marker.exists()
+    # a storage shorter than its tensor needs: refused before any out-of-bounds view is made
+    torch.save({'w': torch.arange(100.0)}, tmp_path / 'ok.pt')
+    with zipfile.ZipFile(tmp_path / 'ok.pt') as z, zipfile.ZipFile(tmp_path / 'short.pt', 'w') as out:
+        for info in z.infolist():
+            data = z.read(info.filename)
+            if info.filename.endswith('/data/0'):
+                data = data[:40]
+            out.writestr(info.filename, data)
+    with pytest.raises(RuntimeError, match='past the end of its storage'):
+        npnn.load(tmp_path / 'short.pt')
