@@ -90,3 +90,43 @@ def scatter_add_rows(n_cols, idx, vals):
     out = xp.zeros(r * n_cols, dtype=vals.dtype)
     cupyx.scatter_add(out, flat, v)
     return out.reshape(r, n_cols)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# "wide" windows for stride-1 convolutions: with the padded input laid out as (C, N, flat spatial), the inputs
+# of one kernel offset for every output position form ONE contiguous run per (c, n), if the output grid keeps
+# the padded extent in all but the first spatial dim. The copies are then long memcpy-like runs instead of
+# short rows; the extra (cropped) grid columns cost a little more GEMM work.
+
+def wide_offsets(padded, kernel, dilation):
+    """Flat offsets of each kernel offset in a padded spatial block (row-major)."""
+    d = len(padded)
+    pstride = [1] * d
+    for i in range(d - 2, -1, -1):
+        pstride[i] = pstride[i + 1] * padded[i + 1]
+    return [sum(k * dl * ps for k, dl, ps in zip(off, dilation, pstride)) for off in np.ndindex(*kernel)]
+
+
+def im2col_wide(xflat, offsets, length):
+    """Columns ``(C, K, N, length)`` from ``xflat`` ``(C, N, total)``: ``cols[c, k, n, j] = xflat[c, n,
+    offsets[k] + j]`` (zero past the end)."""
+    xp = array_module(xflat)
+    c, n, total = xflat.shape
+    cols = xp.empty((c, len(offsets), n, length), dtype=xflat.dtype)
+    for k, off in enumerate(offsets):
+        m = min(length, total - off)
+        cols[:, k, :, :m] = xflat[:, :, off:off + m]
+        if m < length:
+            cols[:, k, :, m:] = 0
+    return cols
+
+
+def col2im_wide(cols, total, offsets):
+    """Adjoint of ``im2col_wide``: ``(C, K, N, length)`` columns summed into a zero ``(C, N, total)``."""
+    xp = array_module(cols)
+    c, _, n, length = cols.shape
+    out = xp.zeros((c, n, total), dtype=cols.dtype)
+    for k, off in enumerate(offsets):
+        m = min(length, total - off)
+        out[:, :, off:off + m] += cols[:, k, :, :m]
+    return out

@@ -15,7 +15,7 @@ from ...autograd.grad_mode import state
 from ...autograd.ops._util import make, recording, check_same_device
 from ...backend.device import array_module, on_device
 from ...backend.dtypes import from_numpy_dtype
-from ...backend.conv_kernels import im2col, col2im, pad_zeros
+from ...backend.conv_kernels import im2col, col2im, pad_zeros, wide_offsets, im2col_wide, col2im_wide
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d']
 
@@ -145,13 +145,30 @@ class ConvolutionBackward0(Node):
         n = gd.shape[0]
         need_x, need_w, need_b = (e is not None for e in self.next)
         with on_device(gd):
-            g2 = _to_channels_first(gd)  # (Cout, P)
+            if self.wide:
+                padded, wide_shape, offsets, total = self.ctx
+                d = len(wide_shape)
+                cout = gd.shape[1]
+                gw_ = xp.zeros((cout, n) + wide_shape, dtype=gd.dtype)
+                gw_[(Ellipsis,) + tuple(slice(0, o) for o in self.out_shape)] = \
+                    gd.transpose((1, 0) + tuple(range(2, 2 + d)))
+                g2 = gw_.reshape(cout, -1)
+            else:
+                g2 = _to_channels_first(gd)  # (Cout, P)
             gx = gw = gb = None
             if need_x:
                 gcols = _gemm_t(w.reshape(w.shape[0], -1), g2, groups)
-                gcols = gcols.reshape(self.cols_shape)
-                gx = col2im(gcols, self.xpad_shape, self.kernel, self.stride, self.dilation, self.out_shape)
-                gx = _crop(gx, self.pads)
+                if self.wide:
+                    c = gcols.shape[0] // len(offsets)
+                    gt = col2im_wide(gcols.reshape(c, len(offsets), n, -1), total, offsets)
+                    gt = gt.reshape((c, n) + tuple(padded))[(slice(None), slice(None)) +
+                                                           _interior(self.pads, _unpad(padded, self.pads))]
+                    gx = gt.transpose((1, 0) + tuple(range(2, 2 + d)))
+                else:
+                    cols_shape, xpad_shape = self.ctx
+                    gx = col2im(gcols.reshape(cols_shape), xpad_shape, self.kernel, self.stride, self.dilation,
+                                self.out_shape)
+                    gx = _crop(gx, self.pads)
                 if self.unbatched:
                     gx = gx[0]
                 gx = make(xp.ascontiguousarray(gx))
@@ -159,8 +176,12 @@ class ConvolutionBackward0(Node):
                 cols = self.cols
                 gw = make(_gemm_w(g2, cols.reshape(-1, g2.shape[1]), groups).reshape(w.shape))
             if need_b:
-                gb = make(g2.sum(axis=1))
+                gb = make(gd.sum(axis=(0,) + tuple(range(2, gd.ndim))))
         return gx, gw, gb
+
+
+def _unpad(padded, pads):
+    return tuple(p - l - r for p, (l, r) in zip(padded, pads))
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, d):
@@ -224,14 +245,19 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, d):
                            f"({_fmt(eff)}). Kernel size can't be greater than actual input size")
     out_shape = tuple((p - e) // s + 1 for p, e, s in zip(padded, eff, stride))
     xp = array_module(x)
+    wide = all(s == 1 for s in stride)
     with on_device(x):
-        xpad = pad_zeros(x, pads)
-        cols = im2col(xpad, kernel, stride, dilation, out_shape)  # (C, *K, N, *O)
-        p = n * math.prod(out_shape)
-        out2 = _gemm_fwd(cols.reshape(-1, p), w.reshape(cout, -1), groups)  # (Cout, P)
-        if b is not None:
-            out2 += b[:, None]
-        out = _from_channels_first(out2, n, out_shape)
+        if wide:
+            out, cols, ctx = _wide_forward(xp, x, w, b, pads, padded, kernel, dilation, out_shape, groups)
+        else:
+            xpad = pad_zeros(x, pads)
+            cols = im2col(xpad, kernel, stride, dilation, out_shape)  # (C, *K, N, *O)
+            p = n * math.prod(out_shape)
+            out2 = _gemm_fwd(cols.reshape(-1, p), w.reshape(cout, -1), groups)  # (Cout, P)
+            if b is not None:
+                out2 += b[:, None]
+            out = _from_channels_first(out2, n, out_shape)
+            ctx = (cols.shape, xpad.shape)
         if unbatched:
             out = out[0]
     if recording(input, weight, bias):
@@ -239,12 +265,36 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, d):
         node.save(input, weight)
         node.w = w
         node.cols = cols if weight._rg else None
-        node.cols_shape = cols.shape
-        node.xpad_shape = xpad.shape
+        node.wide = wide
+        node.ctx = ctx
         node.kernel, node.stride, node.dilation, node.out_shape = kernel, stride, dilation, out_shape
         node.pads, node.groups, node.unbatched = pads, groups, unbatched
         return make(out, node)
     return make(out)
+
+
+def _interior(pads, spatial):
+    return tuple(slice(l, l + s) for (l, _), s in zip(pads, spatial))
+
+
+def _wide_forward(xp, x, w, b, pads, padded, kernel, dilation, out_shape, groups):
+    """Stride-1 convolution through contiguous-run windows (see ``im2col_wide``)."""
+    n, c = x.shape[:2]
+    d = len(kernel)
+    cout = w.shape[0]
+    xt = xp.zeros((c, n) + tuple(padded), dtype=x.dtype)
+    xt[(slice(None), slice(None)) + _interior(pads, x.shape[2:])] = x.transpose((1, 0) + tuple(range(2, 2 + d)))
+    total = math.prod(padded)
+    wide_shape = (out_shape[0],) + tuple(padded[1:])
+    length = math.prod(wide_shape)
+    offsets = wide_offsets(padded, kernel, dilation)
+    cols = im2col_wide(xt.reshape(c, n, total), offsets, length)  # (C, K, N, length)
+    out2 = _gemm_fwd(cols.reshape(-1, n * length), w.reshape(cout, -1), groups)  # (Cout, N*length)
+    if b is not None:
+        out2 += b[:, None]
+    out = out2.reshape((cout, n) + wide_shape)[(Ellipsis,) + tuple(slice(0, o) for o in out_shape)]
+    out = xp.ascontiguousarray(out.transpose((1, 0) + tuple(range(2, 2 + d))))
+    return out, cols, (padded, wide_shape, offsets, total)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -130,6 +130,9 @@ class MaxPoolBackward(Node):
 def _max_pool(input, d, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name):
     x, unbatched = _batchify(input, d, name)
     kernel, stride, pad, dil, out, pads = _geometry(x, d, kernel_size, stride, padding, dilation, ceil_mode, name)
+    if (d == 2 and kernel == (2, 2) and stride == (2, 2) and dil == (1, 1) and pad == (0, 0)
+            and x.shape[2] % 2 == 0 and x.shape[3] % 2 == 0 and x.flags.c_contiguous and x.dtype.kind == 'f'):
+        return _max_pool_2x2(input, x, unbatched, return_indices)
     xp = array_module(x)
     with on_device(x):
         fill = -np.inf if x.dtype.kind == 'f' else np.iinfo(x.dtype).min
@@ -163,6 +166,74 @@ def _max_pool(input, d, kernel_size, stride, padding, dilation, ceil_mode, retur
         node.xpad_shape = xpad.shape
         node.pads = pads
         node.unbatched = unbatched
+        r = make(res, node)
+    else:
+        r = make(res)
+    if return_indices:
+        return r, make(indices[0] if unbatched else indices)
+    return r
+
+
+class MaxPool2x2Backward(Node):
+    __slots__ = ()
+
+    def release(self):
+        super().release()
+        self.iw = self.ih = None
+
+    def backward(self, g):
+        if self.released:
+            from ...autograd.node import _raise_released
+            _raise_released()
+        gd = g._data
+        xp = array_module(gd)
+        n, c, h, w = self.shape
+        with on_device(gd):
+            g2 = gd.reshape(-1, w // 2)                                  # (M, Ow), M = N*C*Oh
+            gmw = xp.empty((g2.shape[0], 2, w // 2), dtype=gd.dtype)   # gradient of the row-pair maxima
+            xp.multiply(g2, self.ih, out=gmw[:, 1, :])
+            xp.subtract(g2, gmw[:, 1, :], out=gmw[:, 0, :])
+            gf = gmw.reshape(-1)
+            gx = xp.empty((gf.shape[0], 2), dtype=gd.dtype)
+            xp.multiply(gf, self.iw, out=gx[:, 1])
+            xp.subtract(gf, gx[:, 1], out=gx[:, 0])
+        return make(gx.reshape(self.in_shape))
+
+
+def _max_pool_2x2(input, x, unbatched, return_indices):
+    """2x2/stride-2 max pooling as two pairwise passes (along W over the flat array, then along H), so every
+    elementwise op runs long inner loops; the backward is the same two passes reversed (no scatter)."""
+    xp = array_module(x)
+    n, c, h, w = x.shape
+    with on_device(x):
+        xf = x.reshape(-1, 2)
+        a, b = xf[:, 0], xf[:, 1]
+        iw = b > a                                                       # W-pair winner (ties: first)
+        mw = xp.maximum(a, b).reshape(-1, 2, w // 2)                     # (N*C*Oh, 2, Ow)
+        top, bot = mw[:, 0, :], mw[:, 1, :]
+        ih = bot > top                                                   # H-pair winner (ties: first)
+        best = xp.maximum(top, bot).reshape(n, c, h // 2, w // 2)
+        if x.dtype.kind == 'f':
+            nan = xp.isnan(best)
+            if bool(nan.any()):  # NaN wins, like PyTorch: recompute the winners with NaN-aware masks
+                iw = iw | xp.isnan(b)
+                mw = xp.where(iw, b, a).reshape(-1, 2, w // 2)
+                top, bot = mw[:, 0, :], mw[:, 1, :]
+                ih = (bot > top) | (xp.isnan(bot) & ~xp.isnan(top))
+        indices = None
+        if return_indices:
+            iwr = iw.reshape(-1, 2, w // 2)
+            col = xp.where(ih, iwr[:, 1, :], iwr[:, 0, :]).astype(np.int64)
+            oh = xp.arange(h // 2, dtype=np.int64).reshape(1, -1, 1)
+            ow = xp.arange(w // 2, dtype=np.int64).reshape(1, 1, -1)
+            row = ih.astype(np.int64).reshape(n * c, h // 2, w // 2) + 2 * oh
+            indices = (row * w + 2 * ow + col.reshape(n * c, h // 2, w // 2)).reshape(n, c, h // 2, w // 2)
+        res = best[0] if unbatched else best
+    if recording(input):
+        node = MaxPool2x2Backward((input,))
+        node.iw, node.ih = iw, ih.reshape(-1, w // 2)
+        node.shape = (n, c, h, w)
+        node.in_shape = tuple(input._data.shape)
         r = make(res, node)
     else:
         r = make(res)
