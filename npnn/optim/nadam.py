@@ -50,7 +50,7 @@ class NAdam(Optimizer):
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
                 mp = state['mu_product']
-                mp._data[...] = np.float32(mp._data) * np.float32(mu)
+                mp._data[...] = np.float32(float(mp._data)) * np.float32(mu)
                 with on_device(p._data):
                     F.nadam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data, step=step,
                             mu_product=float(mp._data), mu=mu, mu_next=mu_next, lr=lr, beta1=beta1, beta2=beta2,
