@@ -176,3 +176,48 @@ def test_gpu_and_cpu_updates_agree():
             _steps(opt, w, b, x, 5)
             res.append(w.detach().cpu().numpy())
         np.testing.assert_allclose(res[1], res[0], rtol=1e-4, atol=1e-5, err_msg=cls.__name__)
+
+
+def test_trains_nn_module_and_checkpoint_resumes(device):
+    nn = pytest.importorskip('npnn.nn')
+    if not hasattr(nn, 'Linear'):
+        pytest.skip('nn.Linear not available')
+
+    def make():
+        npnn.manual_seed(7)
+        return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)).to(device)
+
+    x = npnn.randn(32, 4, device=device)
+    y = npnn.randn(32, 2, device=device)
+
+    def train(model, opt, sched, n):
+        for _ in range(n):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            sched.step()
+        return loss.item()
+
+    model = make()
+    opt = optim.AdamW(model.parameters(), lr=0.01)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=20)
+    first = train(model, opt, sched, 6)
+    ckpt = {'model': model.state_dict(), 'opt': opt.state_dict(), 'sched': sched.state_dict()}
+    ckpt = {k: {kk: (vv.detach().clone() if isinstance(vv, npnn.Tensor) else vv) for kk, vv in v.items()}
+            if k == 'model' else v for k, v in ckpt.items()}
+    import copy
+    ckpt['opt'] = copy.deepcopy(ckpt['opt'])
+    last = train(model, opt, sched, 6)
+    assert last < first
+
+    model2 = make()
+    model2.load_state_dict(ckpt['model'])
+    opt2 = optim.AdamW(model2.parameters(), lr=0.5)
+    sched2 = optim.lr_scheduler.CosineAnnealingLR(opt2, T_max=20)
+    opt2.load_state_dict(ckpt['opt'])
+    sched2.load_state_dict(ckpt['sched'])
+    last2 = train(model2, opt2, sched2, 6)
+    assert last2 == pytest.approx(last, rel=1e-6)
+    for p, q in zip(model.parameters(), model2.parameters()):
+        np.testing.assert_array_equal(p.detach().cpu().numpy(), q.detach().cpu().numpy())
