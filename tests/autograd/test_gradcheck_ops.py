@@ -135,6 +135,19 @@ OPS = {
     'topk': lambda t: t.topk(2, 2)[0], 'kthvalue': lambda t: t.kthvalue(2, 1)[0], 'median': lambda t: t.median(),
     'median_dim': lambda t: t.median(2)[0], 'nanmedian': lambda t: t.nanmedian(0)[0],
     'mode': lambda t: t.mode(1)[0],
+    # composites and extras
+    'unfold': lambda t: t.unfold(2, 2, 1), 'unfold_step': lambda t: t.unfold(1, 2, 2),
+    'quantile': lambda t: t.quantile(npnn.tensor([0.2, 0.7], dtype=npnn.float64), 1),
+    'nanquantile': lambda t: t.nanquantile(0.4, 2, interpolation='midpoint'), 'diff': lambda t: t.diff(2, 2),
+    'cov': lambda t: npnn.cov(t[0]), 'corrcoef': lambda t: npnn.corrcoef(t[1]), 'dist': lambda t: npnn.dist(t[0], t[1], 3),
+    'addcmul': lambda t: npnn.addcmul(t, t.exp(), t, value=0.5), 'addcdiv': lambda t: npnn.addcdiv(t, t, t.exp()),
+    'ldexp': lambda t: npnn.ldexp(t, npnn.tensor([1, 2, 0, -1])),
+    'slice_scatter': lambda t: npnn.slice_scatter(t, t[:, :, ::2] * 2, 2, 0, None, 2),
+    'select_scatter': lambda t: npnn.select_scatter(t, t[:, 1] * 2, 1, 0),
+    'diagonal_scatter': lambda t: npnn.diagonal_scatter(t[0], t[1].diagonal() * 2),
+    'sum_to_size': lambda t: t.sum_to_size(1, 3, 1), 'ravel': lambda t: t.mT.ravel(),
+    'std_mean': lambda t: npnn.std_mean(t, 1), 'var_mean': lambda t: npnn.var_mean(t, (0, 2)),
+    'aminmax': lambda t: tuple(npnn.aminmax(t, dim=1)), 'logdet_free_kron': lambda t: npnn.kron(t[0], t[1, :1]),
 }
 
 
@@ -153,7 +166,8 @@ def test_op(name, device):
 
 SECOND = ['exp', 'log', 'sin', 'tanh', 'sigmoid', 'sqrt', 'pow', 'div', 'matmul', 'sum_dims', 'prod_dim',
           'logsumexp', 'cumsum', 'getitem_tensor', 'gather', 'index_select', 'einsum', 'max_dim', 'norm', 'var',
-          'expand', 'cat', 'masked_fill', 'sort', 'diagonal', 'tril', 'atan2']
+          'expand', 'cat', 'masked_fill', 'sort', 'diagonal', 'tril', 'atan2', 'unfold', 'scatter_add', 'cumprod',
+          'prod', 'std', 'quantile', 'setitem', 'tensordot', 'cross', 'kron']
 
 
 @pytest.mark.parametrize('name', SECOND)

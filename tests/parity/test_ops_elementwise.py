@@ -240,3 +240,34 @@ def test_float64_no_upcast(device):
     x = npnn.ones(3, device=device)
     for r in [x * 0.1, x + 1e-3, x / 3, 1.0 - x, x ** 2.0, x.exp() * np.float64(2.0)]:
         assert r.dtype == npnn.float32
+
+
+EXTRA_BIN = [
+    ('multiply', lambda lib, a, b: lib.multiply(a, b)), ('subtract', lambda lib, a, b: lib.subtract(a, b)),
+    ('divide', lambda lib, a, b: lib.divide(a, b.abs() + 0.5)),
+    ('addcmul', lambda lib, a, b: lib.addcmul(a, b, a, value=0.5)),
+    ('addcdiv', lambda lib, a, b: lib.addcdiv(a, b, a.abs() + 0.5, value=-2)),
+    ('ldexp', lambda lib, a, b: lib.ldexp(a, lib.tensor([1, 2, 3, 0]))),
+    ('heaviside', lambda lib, a, b: lib.heaviside(a.detach().round(), b.detach())),
+    ('arc', lambda lib, a, b: (lib.arccos(a.tanh()), lib.arcsin(a.tanh()), lib.arctan(a), lib.arcsinh(b),
+                               lib.arctanh(a.tanh() * 0.5), lib.arccosh(b.abs() + 1.5))),
+]
+
+
+@pytest.mark.parametrize('name,fn', EXTRA_BIN, ids=[e[0] for e in EXTRA_BIN])
+def test_extra_binary(name, fn, device):
+    compare(fn, A, B, device=device)
+
+
+def test_gcd_lcm(device):
+    a = np.array([12, -18, 7, 0], dtype=np.int64)
+    b = np.array([8, 24, 3, 5], dtype=np.int64)
+    compare(lambda lib, x, y: (lib.gcd(x, y), lib.lcm(x, y)), a, b, device=device)
+
+
+@pytest.mark.parametrize('name', ['absolute', 'negative', 'fix', 'exp2', 'erfc', 'square', 'sinh', 'arctan',
+                                  'deg2rad', 'logit', 'xlogy'])
+def test_more_inplace(name, device):
+    args = (np.float32(0.5),) if name == 'xlogy' else ()
+    x = randn(3, 4, seed=8, low=0.1, high=0.9)
+    compare(lambda lib, t: getattr(t * 1, name + '_')(*[float(a) for a in args]), x, device=device)

@@ -174,3 +174,49 @@ def test_scalar_reductions(device):
 def test_max_nan_grad(device):
     x = np.array([[1., np.nan, 3.], [2., 2., 0.]], dtype=np.float32)
     compare(lambda lib, t: (t.max(), t.amax(1), t.min(1).values), x, device=device)
+
+
+@pytest.mark.parametrize('n,dim', [(1, -1), (2, 1), (1, 0)])
+def test_diff(n, dim, device):
+    compare(lambda lib, x: lib.diff(x, n, dim), X, device=device)
+    compare(lambda lib, x, p: x.diff(n, dim, prepend=p, append=p), X[:, :1, :1].copy(), X[:, :1, :1].copy(),
+            device=device)
+
+
+def test_diff_bool_int(device):
+    compare(lambda lib, x: (lib.diff(x), lib.diff(x > 2)), np.array([1, 4, 2, 7], dtype=np.int64), device=device)
+
+
+def test_dist(device):
+    for p in (2, 1, 3, float('inf')):
+        compare(lambda lib, a, b: lib.dist(a, b, p), X, X[::-1].copy(), device=device)
+
+
+def test_cov_corrcoef(device):
+    x = randn(3, 6, seed=15)
+    compare(lambda lib, t: (lib.cov(t), lib.cov(t, correction=0), lib.corrcoef(t)), x, device=device)
+    compare(lambda lib, t: lib.cov(t[0]), x, device=device)
+    fw = np.array([1, 2, 1, 3, 1, 1], dtype=np.int64)
+    aw = randn(6, seed=16, low=0.5, high=1.5)
+    compare(lambda lib, t, f, a: lib.cov(t, fweights=f, aweights=a), x, fw, aw, device=device, grad_inputs=[0])
+    compare(lambda lib, t, f: lib.cov(t, correction=2, fweights=f), x, fw, device=device)
+
+
+@pytest.mark.parametrize('interp', ['linear', 'lower', 'higher', 'midpoint', 'nearest'])
+@pytest.mark.parametrize('dim', [None, 0, -1])
+def test_quantile(interp, dim, device):
+    q = np.array([0.0, 0.3, 0.5, 1.0], dtype=np.float32)
+    compare(lambda lib, x: lib.quantile(x, 0.3, dim, interpolation=interp), X, device=device)
+    compare(lambda lib, x, q: x.quantile(q, dim, True, interpolation=interp), X, q, device=device,
+            grad_inputs=[0])
+    nan = X.copy()
+    nan[0, 1, 2] = np.nan
+    nan[1, :, 0] = np.nan  # at most one NaN per reduced row (the gradient goes to that NaN)
+    compare(lambda lib, x: (lib.quantile(x, 0.4, dim, interpolation=interp),
+                            lib.nanquantile(x, 0.4, dim, interpolation=interp)), nan, device=device,
+            grad=dim is not None)
+    allnan = X[:2, :2].copy()
+    allnan[1] = np.nan
+    compare(lambda lib, x: (lib.quantile(x, 0.4, dim, interpolation=interp),
+                            lib.nanquantile(x, 0.4, dim, interpolation=interp)), allnan, device=device,
+            grad=False)

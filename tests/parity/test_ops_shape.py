@@ -143,3 +143,27 @@ def test_views_share_memory(device):
     c = x.clone()
     x.add_(1)
     assert not np.allclose(c.numpy() if device == 'cpu' else c.cpu().numpy(), x.cpu().numpy())
+
+
+MORE = [
+    ('ravel', lambda lib, x: x.transpose(0, 1).ravel()),
+    ('split_with_sizes', lambda lib, x: x.split_with_sizes([3, 1], 2)),
+    ('hsplit', lambda lib, x: lib.hsplit(x, 3)),
+    ('hsplit_idx', lambda lib, x: x.hsplit([1, 2])),
+    ('vsplit', lambda lib, x: lib.vsplit(x, 2)),
+    ('dsplit', lambda lib, x: x.dsplit([1, 3])),
+    ('unfold', lambda lib, x: x.unfold(2, 2, 1)),
+    ('unfold_step', lambda lib, x: x.unfold(1, 2, 2)),
+    ('unfold_dim0', lambda lib, x: x.unfold(0, 2, 1) * 1.5),
+    ('unfold_1d', lambda lib, x: x.reshape(-1).unfold(0, 5, 3)),
+    ('sum_to_size', lambda lib, x: x.sum_to_size(1, 3, 1)),
+    ('slice_scatter', lambda lib, x: lib.slice_scatter(x, x[:, :, 1::2] * 2, 2, 1, None, 2)),
+    ('select_scatter', lambda lib, x: lib.select_scatter(x, x[:, 0] * 3, 1, 2)),
+    ('diagonal_scatter', lambda lib, x: lib.diagonal_scatter(x[0], x[1].diagonal(1) * 2, 1)),
+    ('diagonal_scatter_dims', lambda lib, x: lib.diagonal_scatter(x, x[..., :2].diagonal(0, 0, 2), 0, 0, 2)),
+]
+
+
+@pytest.mark.parametrize('name,fn', MORE, ids=[c[0] for c in MORE])
+def test_more_shape(name, fn, device):
+    compare(fn, X, device=device)

@@ -26,6 +26,9 @@ index_select index_add index_add_ index_copy index_copy_ index_fill index_fill_ 
 masked_fill_ masked_select masked_scatter nonzero argwhere take put_ put gather take_along_dim scatter scatter_
 scatter_add scatter_add_ scatter_reduce scatter_reduce_
 matmul mm bmm mv dot vdot outer ger addmm addmv addbmm baddbmm addr
+arccos arcsin arctan arccosh arcsinh arctanh multiply subtract divide addcmul addcdiv heaviside gcd lcm ldexp
+diff dist cov corrcoef quantile nanquantile ravel split_with_sizes hsplit vsplit dsplit unfold sum_to_size
+slice_scatter select_scatter diagonal_scatter
 sort argsort msort topk kthvalue median nanmedian mode
 tensordot inner kron trace diag diag_embed diagonal diagflat tril triu cross
 logit sinc deg2rad rad2deg lgamma digamma polygamma i0 angle logaddexp logaddexp2 copysign float_power
@@ -38,6 +41,9 @@ reciprocal abs neg relu sign floor ceil trunc frac round clamp clip clamp_min cl
 atan2 maximum minimum square masked_scatter eq ne lt le gt ge logical_not logical_and logical_or cumsum
 addmm addmv addbmm baddbmm addr hypot tril triu
 logit sinc deg2rad rad2deg lgamma digamma polygamma i0 logaddexp copysign float_power xlogy
+arccos arcsin arctan arccosh arcsinh arctanh multiply subtract divide addcmul addcdiv heaviside gcd lcm ldexp
+absolute negative fix sgn exp2 erfc square asinh atanh acosh true_divide floor_divide cumprod logical_xor
+bitwise_and bitwise_or bitwise_xor bitwise_not greater greater_equal less less_equal not_equal
 '''.split()
 
 # what ``from npnn.autograd.ops import *`` (the top-level namespace) exports: the op functions only,

@@ -943,3 +943,54 @@ _where_fn = where
 where = _MethodForm(_where_fn, lambda self, condition, other: _where_fn(condition, self, other))
 _polygamma_fn = polygamma
 polygamma = _MethodForm(_polygamma_fn, lambda self, n: _polygamma_fn(n, self))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# aliases and small composites
+
+
+arccos, arcsin, arctan = acos, asin, atan
+arccosh, arcsinh, arctanh = acosh, asinh, atanh
+multiply, subtract, divide = mul, sub, div
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``."""
+    p = tensor1 * tensor2
+    return input + (p * value if value != 1 else p)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2``."""
+    q = tensor1 / tensor2
+    return input + (q * value if value != 1 else q)
+
+
+def heaviside(input, values):
+    """0 where input < 0, 1 where input > 0, ``values`` where input == 0 (not differentiable)."""
+    a, b, _ = binary_arrays(input, values)
+    xp = array_module(a)
+    return make(xp.where(a == 0, b, (a > 0)).astype(a.dtype, copy=False))
+
+
+def _int_binary(fn, name):
+    def op(input, other):
+        a, b, _ = binary_arrays(input, other)
+        if a.dtype.kind not in 'iub':
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{_dtname(a)}\'')
+        return make(fn(array_module(a), a, b))
+    op.__name__ = name
+    return op
+
+
+gcd = _int_binary(lambda xp, a, b: xp.gcd(a, b), 'gcd')
+lcm = _int_binary(lambda xp, a, b: xp.lcm(a, b), 'lcm')
+
+
+def ldexp(input, other):
+    """``input * 2 ** other``."""
+    x = input if input._data.dtype.kind == 'f' else input._cast(float_dtype_of(input._data))
+    if isinstance(other, Tensor()):
+        e = other if other._data.dtype.kind == 'f' else other._cast(x._data.dtype)
+        return x * _rpow(e, 2.0)
+    return x * (2.0 ** other)

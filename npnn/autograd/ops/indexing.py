@@ -153,9 +153,12 @@ class IndexPutBackward0(Node):
         if nx is not None:
             if self.accumulate:
                 gx = g
-            else:
-                gx = g.clone() if g._rg else make(g._data.copy())
-                gx._data[self.key] = 0
+            else:  # overwritten places get no gradient (a recorded op, so create_graph sees it)
+                xp = array_module(g._data)
+                keep = xp.ones(g._data.shape, dtype=bool)
+                keep[self.key] = False
+                from .elementwise import where
+                gx = where(make(keep), g, 0.0)
         if nv is not None:
             from ._util import sum_to
             gv = sum_to(getitem(g, self.key), self.vshape)

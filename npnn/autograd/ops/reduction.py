@@ -617,3 +617,153 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
         return mean(input, dim, keepdim, dtype=dtype)
     cnt = (~input.isnan()).sum(dim if dim is not None else (), keepdim)
     return nansum(input, dim, keepdim, dtype=dtype) / cnt
+
+
+# --- differences, distances, covariance, quantiles ----------------------------------------------------------
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``prepend``/``append`` joined first)."""
+    from .shape import cat
+    d = norm_dim(dim, input.ndim)
+    x = input
+    if prepend is not None or append is not None:
+        parts = [_as_edge(prepend, x, d), x, _as_edge(append, x, d)]
+        x = cat([p for p in parts if p is not None], d)
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        x = x.narrow(d, 1, m - 1) - x.narrow(d, 0, m - 1) if x._data.dtype != np.bool_ else \
+            x.narrow(d, 1, m - 1) ^ x.narrow(d, 0, m - 1)
+    return x
+
+
+def _as_edge(extra, x, d):
+    if extra is None:
+        return None
+    if not isinstance(extra, Tensor()):
+        from ._util import to_tensor_like
+        extra = to_tensor_like(extra, x)
+    if extra.ndim == 0:
+        shape = list(x.shape)
+        shape[d] = 1
+        extra = extra.expand(shape)
+    return extra
+
+
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other``."""
+    return norm(input - other, p)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the variables in the rows of ``input`` (observations in columns)."""
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    if x._data.dtype.kind not in 'fc':
+        x = x._cast(float_dtype_of(x._data))
+    nobs = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights._cast(x._data.dtype)
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    if w is None:
+        avg = x.mean(1, keepdim=True)
+        w_sum = float(nobs)
+        norm_ = w_sum - correction
+        xc = x - avg
+        c = xc.matmul(xc.t())
+    else:
+        w_sum = w.sum()
+        avg = (x * w).sum(1, keepdim=True) / w_sum
+        if correction == 0:
+            norm_ = w_sum
+        elif aweights is None:
+            norm_ = w_sum - correction
+        else:
+            norm_ = w_sum - correction * (w * aweights).sum() / w_sum
+        xc = x - avg
+        c = (xc * w).matmul(xc.t())
+    if isinstance(norm_, Tensor()):
+        norm_ = norm_.clamp(min=0)
+    else:
+        norm_ = max_(norm_, 0)
+    c = c / norm_
+    return c.reshape(()) if input.ndim < 2 else c
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the rows of ``input``."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    sd = d.sqrt()
+    c = c / sd.unsqueeze(1) / sd.unsqueeze(0)
+    return c.clamp(-1.0, 1.0)
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
+    from .sorting import sort
+    T = Tensor()
+    if input._data.dtype.kind != 'f':
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in ('linear', 'lower', 'higher', 'midpoint', 'nearest'):
+        raise ValueError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+                         f"Got {interpolation}")
+    xp = array_module(input._data)
+    scalar_q = not isinstance(q, T)
+    qa = xp.asarray([q] if scalar_q else q._data.reshape(-1), dtype=input._data.dtype)
+    if not scalar_q and q._data.ndim > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if bool(((qa < 0) | (qa > 1)).any()):
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else norm_dim(dim, x.ndim)
+    x = x.movedim(d, -1) if x.ndim else x.reshape(1)
+    srt = sort(x, -1).values  # NaN last
+    n = srt.shape[-1]
+    sd = srt._data
+    nans = xp.isnan(sd).sum(axis=-1, keepdims=True)
+    valid = (n - nans) if ignore_nan else xp.full(nans.shape, n)
+    # positions per q (leading axis) and row
+    pos = qa.reshape((-1,) + (1,) * sd.ndim) * (valid - 1).astype(sd.dtype)
+    pos = xp.maximum(pos, 0)
+    lo = xp.floor(pos).astype(np.int64)
+    hi = xp.ceil(pos).astype(np.int64)
+    if interpolation == 'lower':
+        hi = lo
+    elif interpolation == 'higher':
+        lo = hi
+    elif interpolation == 'nearest':
+        lo = hi = xp.rint(pos).astype(np.int64)
+    frac = (pos - lo).astype(sd.dtype)
+    if interpolation == 'midpoint':
+        frac = xp.where(hi != lo, sd.dtype.type(0.5), sd.dtype.type(0))
+    k = qa.shape[0]
+    srt_k = srt.unsqueeze(0).expand((k,) + tuple(srt.shape))
+    # a NaN result (any NaN, or all NaN for nanquantile) is read from the last sorted place, a NaN
+    bad = xp.broadcast_to((nans > 0) if not ignore_nan else (valid == 0), lo.shape)
+    lo = xp.where(bad, n - 1, xp.minimum(lo, n - 1))
+    hi = xp.where(bad, n - 1, xp.minimum(hi, n - 1))
+    frac = xp.where(bad, sd.dtype.type(0), frac)
+    vlo = srt_k.gather(-1, make(lo))
+    vhi = srt_k.gather(-1, make(hi))
+    r = vlo + (vhi - vlo) * make(frac) if interpolation not in ('lower', 'higher', 'nearest') else vlo
+    r = r.squeeze(-1)  # (k, rows...)
+    if keepdim:
+        if dim is None:
+            r = r.reshape((k,) + (1,) * input.ndim)
+        else:
+            r = r.unsqueeze(d + 1)
+    return r.squeeze(0) if scalar_q else r
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation='linear'):
+    """The ``q``-quantiles (a number or 1-D tensor) of all elements or along ``dim``; NaN propagates."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, 'quantile')
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear'):
+    """Like ``quantile`` but ignoring NaN values."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, 'nanquantile')

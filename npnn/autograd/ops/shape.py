@@ -791,3 +791,134 @@ def block_diag(*tensors):
         rows.append(cat(parts, 1) if len(parts) > 1 else t)
         left += c
     return cat(rows, 0)
+
+
+def ravel(input):
+    """The flattened tensor (a view when possible)."""
+    return reshape(input, (-1,))
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    return split(input, list(split_sizes), dim)
+
+
+def _dir_split(input, sections, dim, name, min_dim):
+    if input._data.ndim < min_dim:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dim} dimension, but got a tensor "
+                           f"with {input._data.ndim} dimensions!")
+    if isinstance(sections, numbers.Integral):
+        n = input._data.shape[dim]
+        if sections == 0 or n % sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                               f"dimension {n} is not divisible by the split_size {sections}!")
+    return tensor_split(input, sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    return _dir_split(input, indices_or_sections, 1 if input._data.ndim > 1 else 0, 'hsplit', 1)
+
+
+def vsplit(input, indices_or_sections):
+    return _dir_split(input, indices_or_sections, 0, 'vsplit', 2)
+
+
+def dsplit(input, indices_or_sections):
+    return _dir_split(input, indices_or_sections, 2, 'dsplit', 3)
+
+
+class UnfoldBackward0(Node):
+    __slots__ = ('shape', 'dim', 'size', 'step')
+    saves = False
+
+    def backward(self, g):
+        return _fold_windows(g, self.shape, self.dim, self.size, self.step)
+
+
+class _FoldWindowsBackward(Node):
+    __slots__ = ('dim', 'size', 'step')
+    saves = False
+
+    def backward(self, g):
+        return unfold(g, self.dim, self.size, self.step)
+
+
+def _fold_windows(g, shape, d, size, step):
+    """Adjoint of unfold: sum each window (last dim of ``g``) back into a tensor of ``shape``."""
+    gd = g._data
+    xp = array_module(gd)
+    z = xp.zeros(shape, dtype=gd.dtype)
+    nwin = gd.shape[d]
+    zm = xp.moveaxis(z, d, -1)  # a view: windows run along the last axis
+    gm = xp.moveaxis(gd, d, -2)  # (..., nwin, size)
+    for k in range(size):  # a loop over the window length, not over elements
+        zm[..., k:k + step * (nwin - 1) + 1:step] += gm[..., k]
+    if recording(g):
+        n = _FoldWindowsBackward((g,))
+        n.dim, n.size, n.step = d, size, step
+        return make(z, n)
+    return make(z)
+
+
+def unfold(input, dimension, size, step):
+    """All windows of ``size`` along ``dimension``, ``step`` apart, as a new last dim (a view)."""
+    a = input._data
+    d = norm_dim(dimension, a.ndim) if a.ndim else 0
+    n = a.shape[d] if a.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    xp = array_module(a)
+    src = a if a.ndim else a.reshape(1)
+    w = xp.lib.stride_tricks.sliding_window_view(src, size, axis=d)
+    idx = [slice(None)] * src.ndim
+    idx[d] = slice(None, None, step)
+    r = w[tuple(idx)]
+    if not a.ndim:
+        r = r.reshape(size)
+    if recording(input):
+        node = UnfoldBackward0((input,))
+        node.shape, node.dim, node.size, node.step = a.shape, d, size, step
+        t = make(r, node)
+    else:
+        t = make(r)
+    t._vc = input._vc
+    return t
+
+
+def sum_to_size(input, *size):
+    """Sum broadcast dims so the result has ``size``."""
+    from ._util import sum_to
+    return sum_to(input, _shape_arg(size))
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with ``src`` written into the slice ``start:end:step`` of ``dim`` (out of place)."""
+    from .indexing import setitem
+    d = norm_dim(dim, input._data.ndim)
+    out = clone(input)
+    setitem(out, (slice(None),) * d + (slice(start, end, step),), src)
+    return out
+
+
+def select_scatter(input, src, dim, index):
+    """``input`` with ``src`` written at ``index`` of ``dim`` (out of place)."""
+    from .indexing import setitem
+    d = norm_dim(dim, input._data.ndim)
+    out = clone(input)
+    setitem(out, (slice(None),) * d + (index,), src)
+    return out
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """``input`` with ``src`` written on its ``offset`` diagonal over ``dim1, dim2`` (out of place)."""
+    from .matrix import _diag_scatter, _diag_view
+    from .elementwise import where
+    a = input._data
+    d1, d2 = norm_dim(dim1, a.ndim), norm_dim(dim2, a.ndim)
+    xp = array_module(a)
+    mask = xp.zeros(a.shape, dtype=bool)
+    _diag_view(mask, offset, d1, d2)[...] = True
+    if src._data.dtype != a.dtype:
+        src = cast(src, a.dtype)
+    return where(make(mask), _diag_scatter(src, a.shape, offset, d1, d2), input)
