@@ -134,7 +134,7 @@ class _InstanceNorm(_NormBase):
         x = input.unsqueeze(0) if unbatched else input
         use_input_stats = self.training or not self.track_running_stats
         out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
-                              self.momentum if self.momentum is not None else 0.1, self.eps)
+                              self.momentum if self.momentum is not None else 0.0, self.eps)
         return out.squeeze(0) if unbatched else out
 
 
