@@ -52,8 +52,8 @@ class SGD(Optimizer):
             for p in group['params']:
                 if p._grad is None:
                     continue
-                state = self.state[p]
-                buf = state.get('momentum_buffer')
+                state = self.state[p] if momentum != 0 else None
+                buf = state.get('momentum_buffer') if state is not None else None
                 with on_device(p._data):
                     new = F.sgd(p._data, p._grad._data, None if buf is None else buf._data, lr=lr,
                                 weight_decay=wd, momentum=momentum, dampening=float(group['dampening']),
