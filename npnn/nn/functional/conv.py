@@ -149,7 +149,10 @@ class ConvolutionBackward0(Node):
                 padded, wide_shape, offsets, total = self.ctx
                 d = len(wide_shape)
                 cout = gd.shape[1]
-                gw_ = xp.zeros((cout, n) + wide_shape, dtype=gd.dtype)
+                gw_ = xp.empty((cout, n) + wide_shape, dtype=gd.dtype)
+                for i in range(1, d):  # zero only the cropped (wide) columns
+                    if wide_shape[i] > self.out_shape[i]:
+                        gw_[(slice(None),) * (2 + i) + (slice(self.out_shape[i], None),)] = 0
                 gw_[(Ellipsis,) + tuple(slice(0, o) for o in self.out_shape)] = \
                     gd.transpose((1, 0) + tuple(range(2, 2 + d)))
                 g2 = gw_.reshape(cout, -1)
