@@ -123,6 +123,8 @@ def test_layer_group_instance_norm(device):
     compare(lambda lib, x, w: lib.nn.functional.rms_norm(x, [5], w), X4, randn(5), device=device)
     compare(lambda lib, x: lib.nn.functional.local_response_norm(x, 3), X4, device=device)
     compare(lambda lib, x: lib.nn.functional.local_response_norm(x, 4, 0.1, 0.5, 2.0), X4, device=device)
+    compare(lambda lib, x: lib.nn.functional.local_response_norm(x, 3, 0.2), randn(2, 5, 7), device=device)
+    compare(lambda lib, x: lib.nn.functional.local_response_norm(x, 2, 0.2), randn(2, 5, 3, 2, 2), device=device)
 
 
 def test_normalize_distance(device):
@@ -133,6 +135,7 @@ def test_normalize_distance(device):
     compare(lambda lib, a, b: lib.nn.functional.pairwise_distance(a, b, p=3.0, keepdim=True), a, b, device=device)
     compare(lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b), a, b, device=device)
     compare(lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b, dim=0), a, b, device=device)
+    compare(lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b[:1]), a, b, device=device)   # broadcast
     compare(lambda lib, a: lib.nn.functional.pdist(a), a, device=device)
     compare(lambda lib, a: lib.nn.functional.pdist(a, p=1), a, device=device)
     compare(lambda lib, a, b: lib.cdist(a, b) if lib is torch else lib.nn.functional.cdist(a, b),

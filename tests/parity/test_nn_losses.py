@@ -187,3 +187,10 @@ def test_loss_module_weight_buffers():
     pw = npnn.nn.BCEWithLogitsLoss(pos_weight=w)
     assert set(dict(pw.named_buffers())) == {'pos_weight'}
     assert repr(m) == 'CrossEntropyLoss()'
+
+
+def test_all_targets_ignored_gives_nan_loss_zero_grad(device):
+    t = np.array([1, 1, 1], np.int64)
+    with np.errstate(invalid='ignore'):
+        compare(lambda lib, x, t: F(lib).cross_entropy(x, t, ignore_index=1), randn(3, 4), t, device=device)
+        compare(lambda lib, x, t: F(lib).nll_loss(x, t, ignore_index=1), randn(3, 4), t, device=device)

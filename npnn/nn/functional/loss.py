@@ -110,7 +110,7 @@ def _class_rule(n, g, x):
         gr = gd.reshape(M)
     else:
         gr = xp.empty((M,), dtype=logp.dtype)
-        gr[...] = gd / denom if reduction == 'mean' else gd
+        gr[...] = gd * denom if reduction == 'mean' else gd
     gw = gr * wt * (1.0 - eps)
     if fused:
         d = xp.exp(logp)
@@ -149,7 +149,7 @@ def _from_rows(d, layout):
 def _rows_grad(g, reduction, denom, M):
     if reduction == 'none':
         return g.reshape(M)
-    gg = g / const(denom) if reduction == 'mean' else g
+    gg = g * const(denom) if reduction == 'mean' else g
     return gg.reshape(1).expand(M)
 
 
@@ -224,6 +224,8 @@ def _class_loss(input, target, weight, ignore_index, reduction, eps, fused, name
         denom = wt.sum()   # stays an array: no host round-trip on the GPU
         with np.errstate(invalid='ignore', divide='ignore'):
             r = rows.sum() / denom
+            # backward scale: 1/denom, and 0 when every target is ignored (loss NaN, gradient 0, like PyTorch)
+            denom = xp.where(denom != 0, 1.0 / denom, 0.0).astype(a.dtype)
     r = xp.asarray(r, dtype=a.dtype)
     if not recording(input):
         return make(r)
