@@ -1,14 +1,13 @@
 """``npnn.cuda``: GPU queries and control over CuPy. Every function is safe to call without CuPy or a GPU."""
 import contextlib
 
-from .backend import device as _device_mod
-from .backend.device import device as _Device
+from .backend.device import cupy_if_loaded as _cupy_if_loaded, cupy_module as _cupy_module, device as _Device
 
 
 def _cupy():
     """The cupy module when a GPU is usable, else None (never raises)."""
     try:
-        return _device_mod.cupy_module()
+        return _cupy_module()
     except Exception:
         return None
 
@@ -27,7 +26,7 @@ def device_count():
 def _require():
     cp = _cupy()
     if cp is None:
-        _device_mod.cupy_module()  # raises the explanatory error
+        _cupy_module()  # raises the explanatory error
     return cp
 
 
@@ -209,7 +208,7 @@ def set_rng_state(new_state, device='cuda'):
 
 
 def is_initialized():
-    return _device_mod.cupy_if_loaded() is not None
+    return _cupy_if_loaded() is not None
 
 
 def init():
