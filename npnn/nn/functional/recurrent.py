@@ -102,9 +102,7 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     dt = xd.dtype
     XG = X @ Wih.T                                    # all steps' input projections: one product
     if b_ih is not None:
-        XG += b_ih._data
-        if mode != 'GRU':
-            XG += b_hh._data
+        XG += b_ih._data if mode == 'GRU' else b_ih._data + b_hh._data   # one pass over XG
     H0 = h0._data if h0 is not None else xp.zeros((B, Hout), dtype=dt)
     lstm = mode == 'LSTM'
     C0 = (c0._data if c0 is not None else xp.zeros((B, H), dtype=dt)) if lstm else None
@@ -273,5 +271,10 @@ def _backward(node, st, grads):
     dWih = dXG.T @ X if nxt[3] is not None else None
     dWhh = dGH.T @ HP if nxt[4] is not None else None
     dbih = dXG.sum(0) if nxt[5] is not None else None
-    dbhh = dGH.sum(0) if nxt[6] is not None else None
+    if nxt[6] is None:
+        dbhh = None
+    elif dGH is dXG and dbih is not None:
+        dbhh = dbih.copy()
+    else:
+        dbhh = dGH.sum(0)
     return dx, dh0, dc0, dWih, dWhh, dbih, dbhh, dWhr
