@@ -4,7 +4,7 @@ import pytest
 
 import npnn
 import npnn.nn.functional as F
-from npnn.autograd import gradcheck
+from npnn.autograd import gradcheck, gradgradcheck
 
 
 def t(*shape, seed=0, grad=True, distinct=False):
@@ -87,9 +87,32 @@ def test_affine_grid_and_fold():
     check(lambda x: F.pixel_shuffle(x, 2), t(1, 4, 2, 3, seed=4))
 
 
-def test_double_backward_through_conv_raises():
-    x = t(1, 1, 4, 4, seed=1)
-    w = t(1, 1, 3, 3, seed=2)
-    y = F.conv2d(x, w).sum()
-    with pytest.raises(RuntimeError, match='double backward'):
-        npnn.autograd.grad(y, x, create_graph=True)
+@pytest.mark.parametrize('kw', [dict(), dict(stride=2, padding=1, groups=2), dict(dilation=2, padding='same')])
+def test_conv_double_backward(kw):
+    g = kw.get('groups', 1)
+    x, w, b = t(1, 2, 5, 4, seed=1), t(2, 2 // g, 3, 2, seed=2), t(2, seed=3)
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), (x, w, b), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+def test_conv_transpose_double_backward():
+    x, w = t(1, 2, 3, 2, seed=1), t(2, 1, 3, 2, seed=2)
+    assert gradgradcheck(lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1, groups=2),
+                         (x, w), eps=1e-6, atol=1e-5, rtol=1e-3)
+    assert gradgradcheck(lambda x, w: F.conv_transpose1d(x, w, dilation=2), (t(1, 2, 4, seed=3), t(2, 3, 2, seed=4)),
+                         eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+def test_gradient_penalty_matches_torch():
+    torch = pytest.importorskip('torch')
+    rng = np.random.default_rng(0)
+    xa, wa = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
+    res = []
+    for L in (npnn, torch):
+        x = L.tensor(xa, requires_grad=True)
+        w = L.tensor(wa, requires_grad=True)
+        y = L.nn.functional.conv2d(x, w, stride=2, padding=1).pow(2).sum()
+        gx, = L.autograd.grad(y, x, create_graph=True)
+        gx.pow(2).sum().backward()
+        res.append((gx.detach().numpy(), w.grad.numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)

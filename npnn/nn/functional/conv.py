@@ -2,8 +2,8 @@
 
 Each call is one autograd node: windows of the padded input copied once into a GEMM-ready column array,
 one matmul (batched over groups), and a hand-written backward that is two more matmuls plus a col2im made of
-strided slice-adds per kernel offset. The backward works on arrays, so ``create_graph=True`` cannot
-differentiate through a convolution a second time (it raises instead of returning wrong values).
+strided slice-adds per kernel offset. The backward works on arrays; under ``create_graph=True`` it is
+rebuilt from differentiable convolutions instead (slower, but higher-order gradients are exact).
 """
 import math
 import numbers
@@ -30,10 +30,6 @@ def _tuple(v, d, name='argument'):
         raise RuntimeError(f"expected {name} to be a single integer value or a list of {d} values to match "
                            f"the convolution dimensions, but got {name}={list(v)}")
     return v
-
-
-def _no_double_backward():
-    raise RuntimeError("npnn: double backward (create_graph=True) through a convolution is not supported")
 
 
 def _dtype_check(x, w, b):
@@ -130,12 +126,12 @@ class ConvolutionBackward0(Node):
         self.cols = None
 
     def backward(self, g):
-        if state.enabled:
-            _no_double_backward()
         if self.released:
             from ...autograd.node import _raise_released
             _raise_released()
-        self.saved_tensors()  # version check of input and weight
+        x_t, w_t = self.saved_tensors()  # version check of input and weight
+        if state.enabled:
+            return self._backward_graph(g, x_t, w_t)
         gd = g._data
         if self.unbatched:
             gd = gd[None]
@@ -181,6 +177,47 @@ class ConvolutionBackward0(Node):
             if need_b:
                 gb = make(gd.sum(axis=(0,) + tuple(range(2, gd.ndim))))
         return gx, gw, gb
+
+
+    def _backward_graph(self, g, x, w):
+        """The backward as differentiable ops (for create_graph=True)."""
+        from .padding import pad as _pad
+        d = len(self.kernel)
+        if self.unbatched:
+            x, g = x.unsqueeze(0), g.unsqueeze(0)
+        flat_pads = [p for lr in reversed(self.pads) for p in lr]
+        xpad = _pad(x, flat_pads) if any(flat_pads) else x
+        padded = tuple(xpad.shape[2:])
+        gx = gw = gb = None
+        if self.next[0] is not None:
+            full = tuple((o - 1) * s + dl * (k - 1) + 1
+                         for o, s, dl, k in zip(self.out_shape, self.stride, self.dilation, self.kernel))
+            op = tuple(p - f for p, f in zip(padded, full))
+            gx = _conv_transpose(g, w, None, self.stride, 0, op, self.groups, self.dilation, d)
+            gx = gx[(slice(None), slice(None)) + _interior(self.pads, _unpad(padded, self.pads))]
+            if self.unbatched:
+                gx = gx.squeeze(0)
+        if self.next[1] is not None:
+            gw = _weight_grad(xpad, g, self.stride, self.dilation, self.kernel, self.groups, d)
+        if self.next[2] is not None:
+            gb = g.sum((0,) + tuple(range(2, 2 + d)))
+        return gx, gw, gb
+
+
+def _weight_grad(xpad, g, stride, dilation, kernel, groups, d):
+    """``dW[co, ci, k] = sum_{n,o} g[n, co, o] * xpad[n, ci, o*stride + k*dilation]`` as a convolution of
+    ``xpad`` (channels as batch) with ``g`` (batch as channels), per group; differentiable."""
+    from ...autograd.ops.shape import cat
+    c, cout = xpad.shape[1], g.shape[1]
+    cg, og = c // groups, cout // groups
+    outs = []
+    for i in range(groups):
+        xg = xpad[:, i * cg:(i + 1) * cg].transpose(0, 1)
+        gg = g[:, i * og:(i + 1) * og].transpose(0, 1)
+        r = _conv(xg, gg, None, dilation, 0, stride, 1, d)  # (cg, og, *K')
+        r = r[(slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)]
+        outs.append(r.transpose(0, 1))
+    return outs[0] if groups == 1 else cat(outs, 0)
 
 
 def _unpad(padded, pads):
@@ -331,12 +368,12 @@ class ConvolutionBackward1(Node):
         self.x2 = None
 
     def backward(self, g):
-        if state.enabled:
-            _no_double_backward()
         if self.released:
             from ...autograd.node import _raise_released
             _raise_released()
-        self.saved_tensors()
+        x_t, w_t = self.saved_tensors()
+        if state.enabled:
+            return self._backward_graph(g, x_t, w_t)
         gd = g._data
         if self.unbatched:
             gd = gd[None]
@@ -360,6 +397,27 @@ class ConvolutionBackward1(Node):
                     gx = make(gx[0] if self.unbatched else gx)
                 if need_w:
                     gw = make(_gemm_w(self.x2, cols2, groups).reshape(w.shape))
+        return gx, gw, gb
+
+
+    def _backward_graph(self, g, x, w):
+        """The backward as differentiable ops (for create_graph=True)."""
+        from .padding import pad as _pad
+        d = len(self.kernel)
+        if self.unbatched:
+            x, g = x.unsqueeze(0), g.unsqueeze(0)
+        flat_pads = [p for lr in reversed(self.gpads) for p in lr]
+        gpad = _pad(g, flat_pads) if any(flat_pads) else g
+        gx = gw = gb = None
+        if self.next[0] is not None:
+            gx = _conv(gpad, w, None, self.stride, 0, self.dilation, self.groups, d)
+            gx = gx[(slice(None), slice(None)) + tuple(slice(0, i) for i in self.in_shape)]
+            if self.unbatched:
+                gx = gx.squeeze(0)
+        if self.next[1] is not None:
+            gw = _weight_grad(gpad, x, self.stride, self.dilation, self.kernel, self.groups, d)
+        if self.next[2] is not None:
+            gb = g.sum((0,) + tuple(range(2, 2 + d)))
         return gx, gw, gb
 
 
