@@ -61,8 +61,9 @@ def test_binary(name, device):
     assert gradcheck(BINARY[name], (a, b))
 
 
-def _x(arr=X3):
-    return arr
+def _ix(t, data, **kw):
+    """An index (or other auxiliary) tensor on ``t``'s device."""
+    return npnn.tensor(data, device=t.device, **kw)
 
 
 OPS = {
@@ -95,25 +96,25 @@ OPS = {
     'block_diag': lambda t: npnn.block_diag(t[0], t[1, 0], t[1, 1, 0]),
     # indexing
     'getitem_basic': lambda t: t[1, ::2, None, -1], 'getitem_ellipsis': lambda t: t[..., 1:3],
-    'getitem_tensor': lambda t: t[npnn.tensor([1, 1, 0])], 'getitem_mask': lambda t: t[t > 0],
-    'getitem_two': lambda t: t[npnn.tensor([0, 1, 1]), :, npnn.tensor([3, 3, 0])],
-    'setitem': lambda t: _setitem(t), 'gather': lambda t: t.gather(2, npnn.tensor(I02).unsqueeze(0).expand(2, 2, 3)),
-    'take_along_dim': lambda t: npnn.take_along_dim(t, npnn.tensor([[[0], [3], [1]]]), 2),
-    'scatter': lambda t: t.scatter(1, npnn.tensor([[[2, 0, 1, 0]]]), t[:, :1] * 3),
-    'scatter_add': lambda t: t.scatter_add(1, npnn.tensor([[[2, 0, 2, 0]]]), t[:1, :1] * 3),
-    'scatter_reduce_mean': lambda t: t.scatter_reduce(1, npnn.tensor([[[2, 0, 2, 0]]]), t[:1, :1] * 3, 'mean'),
-    'scatter_reduce_amax': lambda t: t.scatter_reduce(1, npnn.tensor([[[2, 0, 2, 0]]]), t[:1, :1] * 3, 'amax',
+    'getitem_tensor': lambda t: t[_ix(t, [1, 1, 0])], 'getitem_mask': lambda t: t[t > 0],
+    'getitem_two': lambda t: t[_ix(t, [0, 1, 1]), :, _ix(t, [3, 3, 0])],
+    'setitem': lambda t: _setitem(t), 'gather': lambda t: t.gather(2, _ix(t, I02).unsqueeze(0).expand(2, 2, 3)),
+    'take_along_dim': lambda t: npnn.take_along_dim(t, _ix(t, [[[0], [3], [1]]]), 2),
+    'scatter': lambda t: t.scatter(1, _ix(t, [[[2, 0, 1, 0]]]), t[:, :1] * 3),
+    'scatter_add': lambda t: t.scatter_add(1, _ix(t, [[[2, 0, 2, 0]]]), t[:1, :1] * 3),
+    'scatter_reduce_mean': lambda t: t.scatter_reduce(1, _ix(t, [[[2, 0, 2, 0]]]), t[:1, :1] * 3, 'mean'),
+    'scatter_reduce_amax': lambda t: t.scatter_reduce(1, _ix(t, [[[2, 0, 2, 0]]]), t[:1, :1] * 3, 'amax',
                                                       include_self=False),
-    'scatter_reduce_prod': lambda t: t.scatter_reduce(1, npnn.tensor([[[2, 0, 2, 0]]]), t[:1, :1] * 3, 'prod'),
-    'index_select': lambda t: t.index_select(1, npnn.tensor([2, 0, 2])),
-    'index_add': lambda t: t.index_add(1, npnn.tensor([2, 0, 2]), t * 2, alpha=0.5),
-    'index_copy': lambda t: t.index_copy(2, npnn.tensor([3, 0]), t[..., :2] * 2),
-    'index_fill': lambda t: t.index_fill(1, npnn.tensor([1]), 0.5),
-    'index_put': lambda t: t.index_put((npnn.tensor([0, 1, 0]),), t[0, 0] * 2, accumulate=True),
+    'scatter_reduce_prod': lambda t: t.scatter_reduce(1, _ix(t, [[[2, 0, 2, 0]]]), t[:1, :1] * 3, 'prod'),
+    'index_select': lambda t: t.index_select(1, _ix(t, [2, 0, 2])),
+    'index_add': lambda t: t.index_add(1, _ix(t, [2, 0, 2]), t * 2, alpha=0.5),
+    'index_copy': lambda t: t.index_copy(2, _ix(t, [3, 0]), t[..., :2] * 2),
+    'index_fill': lambda t: t.index_fill(1, _ix(t, [1]), 0.5),
+    'index_put': lambda t: t.index_put((_ix(t, [0, 1, 0]),), t[0, 0] * 2, accumulate=True),
     'masked_fill': lambda t: t.masked_fill(t > 0.5, 2.0), 'masked_select': lambda t: t.masked_select(t < 0),
-    'masked_scatter': lambda t: t.masked_scatter(t > 0, t.exp()), 'take': lambda t: t.take(npnn.tensor([[0, 23]])),
-    'put': lambda t: t.put(npnn.tensor([1, 5]), t[0, 0, :2] * 3),
-    'put_acc': lambda t: t.put(npnn.tensor([1, 1]), t[0, 0, :2] * 3, accumulate=True),
+    'masked_scatter': lambda t: t.masked_scatter(t > 0, t.exp()), 'take': lambda t: t.take(_ix(t, [[0, 23]])),
+    'put': lambda t: t.put(_ix(t, [1, 5]), t[0, 0, :2] * 3),
+    'put_acc': lambda t: t.put(_ix(t, [1, 1]), t[0, 0, :2] * 3, accumulate=True),
     # matrix
     'matmul': lambda t: t @ t.mT, 'matmul_bcast': lambda t: t @ t[0, 0], 'bmm': lambda t: npnn.bmm(t, t.mT),
     'mm': lambda t: t[0].mm(t[1].t()), 'mv': lambda t: t[0].mv(t[1, 0]), 'dot': lambda t: t[0, 0].dot(t[1, 1]),
@@ -137,11 +138,11 @@ OPS = {
     'mode': lambda t: t.mode(1)[0],
     # composites and extras
     'unfold': lambda t: t.unfold(2, 2, 1), 'unfold_step': lambda t: t.unfold(1, 2, 2),
-    'quantile': lambda t: t.quantile(npnn.tensor([0.2, 0.7], dtype=npnn.float64), 1),
+    'quantile': lambda t: t.quantile(_ix(t, [0.2, 0.7], dtype=npnn.float64), 1),
     'nanquantile': lambda t: t.nanquantile(0.4, 2, interpolation='midpoint'), 'diff': lambda t: t.diff(2, 2),
     'cov': lambda t: npnn.cov(t[0]), 'corrcoef': lambda t: npnn.corrcoef(t[1]), 'dist': lambda t: npnn.dist(t[0], t[1], 3),
     'addcmul': lambda t: npnn.addcmul(t, t.exp(), t, value=0.5), 'addcdiv': lambda t: npnn.addcdiv(t, t, t.exp()),
-    'ldexp': lambda t: npnn.ldexp(t, npnn.tensor([1, 2, 0, -1])),
+    'ldexp': lambda t: npnn.ldexp(t, npnn.tensor([1, 2, 0, -1], device=t.device)),
     'slice_scatter': lambda t: npnn.slice_scatter(t, t[:, :, ::2] * 2, 2, 0, None, 2),
     'select_scatter': lambda t: npnn.select_scatter(t, t[:, 1] * 2, 1, 0),
     'diagonal_scatter': lambda t: npnn.diagonal_scatter(t[0], t[1].diagonal() * 2),
@@ -154,7 +155,7 @@ OPS = {
 def _setitem(t):
     y = t * 1.0
     y[0, 1:] = t[1, :2] * 2
-    y[npnn.tensor([1]), :, npnn.tensor([3])] = 0.0
+    y[_ix(t, [1]), :, _ix(t, [3])] = 0.0
     return y
 
 

@@ -247,7 +247,7 @@ EXTRA_BIN = [
     ('divide', lambda lib, a, b: lib.divide(a, b.abs() + 0.5)),
     ('addcmul', lambda lib, a, b: lib.addcmul(a, b, a, value=0.5)),
     ('addcdiv', lambda lib, a, b: lib.addcdiv(a, b, a.abs() + 0.5, value=-2)),
-    ('ldexp', lambda lib, a, b: lib.ldexp(a, lib.tensor([1, 2, 3, 0]))),
+    ('ldexp', lambda lib, a, b: lib.ldexp(a, lib.tensor([1, 2, 3, 0], device=a.device))),
     ('heaviside', lambda lib, a, b: lib.heaviside(a.detach().round(), b.detach())),
     ('arc', lambda lib, a, b: (lib.arccos(a.tanh()), lib.arcsin(a.tanh()), lib.arctan(a), lib.arcsinh(b),
                                lib.arctanh(a.tanh() * 0.5), lib.arccosh(b.abs() + 1.5))),

@@ -201,3 +201,20 @@ def float_dtype_of(arr):
     if arr.dtype.kind in 'fc':
         return arr.dtype
     return dtypes.get_default_dtype().np
+
+
+def accumulate(ufunc_name, a, axis):
+    """``np.<ufunc>.accumulate`` along ``axis`` on either device (a log-step scan where the array module
+    has no ``accumulate`` for that ufunc)."""
+    xp = array_module(a)
+    if xp is np:
+        return getattr(np, ufunc_name).accumulate(a, axis=axis)
+    f = getattr(xp, ufunc_name)
+    n = a.shape[axis]
+    k = 1
+    while k < n:
+        head = xp.take(a, xp.arange(0, k), axis=axis)
+        shifted = xp.concatenate([head, xp.take(a, xp.arange(0, n - k), axis=axis)], axis=axis)
+        a = f(a, shifted)
+        k *= 2
+    return a

@@ -813,7 +813,12 @@ def _polygamma_arr(n, a):
     xp = array_module(a)
     if n == 0:
         return _special(xp, 'digamma')(a).astype(a.dtype, copy=False)
-    return _special(xp, 'polygamma')(n, a).astype(a.dtype, copy=False)
+    if xp is np:
+        return _sp.polygamma(n, a).astype(a.dtype, copy=False)
+    # psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x), from the array module's Hurwitz zeta
+    zeta = _special(xp, 'zeta')
+    c = (-1.0) ** (n + 1) * math.factorial(n)
+    return (c * zeta(xp.full(a.shape, n + 1.0, dtype=a.dtype), a)).astype(a.dtype, copy=False)
 
 
 class PolygammaBackward0(Node):

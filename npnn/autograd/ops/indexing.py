@@ -174,9 +174,11 @@ def setitem(input, key, value):
     k, adv = _convert_key(key, a)
     if isinstance(value, T):
         v = value._data
-        check_same_device(a, v) if v.ndim else None
-        if v.ndim == 0 and isinstance(v, np.ndarray) and not isinstance(a, np.ndarray):
-            v = array_module(a).asarray(v)
+        if type(v) is not type(a):
+            if v.ndim and adv:
+                check_same_device(a, v)
+            from ...backend.device import array_to, device_of
+            v = array_to(v, device_of(a))  # a copy into basic-indexed places may cross devices
     else:
         v = value
         value = None
@@ -241,9 +243,11 @@ def _along(idx_arr, dim):
     return tuple(key)
 
 
-def _check_index(index, name):
+def _check_index(index, name, input=None):
     if index._data.dtype.kind not in 'iu':
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if input is not None:
+        check_same_device(input._data, index._data)
 
 
 class GatherBackward0(Node):
@@ -256,7 +260,7 @@ class GatherBackward0(Node):
 
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` (for dim 0), index may be smaller than input off ``dim``."""
-    _check_index(index, 'gather')
+    _check_index(index, 'gather', input)
     a = input._data
     d = norm_dim(dim, a.ndim)
     idx = index._data
@@ -326,7 +330,7 @@ class ScatterBackward0(Node):
 
 
 def _scatter_impl(input, dim, index, src, reduce, inplace):
-    _check_index(index, 'scatter')
+    _check_index(index, 'scatter', input)
     T = Tensor()
     a = input._data
     d = norm_dim(dim, a.ndim)
@@ -356,7 +360,7 @@ def _scatter_impl(input, dim, index, src, reduce, inplace):
     elif reduce in ('add', 'sum'):
         index_add_at(out, key, s)
     elif reduce in ('multiply', 'prod'):
-        np.multiply.at(out, key, s) if array_module(out) is np else _cupy_mul_at(out, key, s)
+        _ufunc_at('multiply', out, key, s)
     else:
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
     if rec:
@@ -373,13 +377,18 @@ def _scatter_impl(input, dim, index, src, reduce, inplace):
     return make(out, n) if rec else make(out)
 
 
-def _cupy_mul_at(out, key, s):  # pragma: no cover - GPU only, rare
+def _ufunc_at(ufunc_name, out, key, s):
+    """``np.<ufunc>.at(out, key, s)`` on either device: GPU arrays take a host round trip (rare reductions:
+    multiply/maximum/minimum with repeated indices)."""
     xp = array_module(out)
-    flat = xp.ravel_multi_index(key, out.shape)
-    vals = xp.broadcast_to(xp.asarray(s, dtype=out.dtype), key[0].shape)
-    o = out.reshape(-1)
-    for i, v in zip(flat.ravel().get(), vals.ravel().get()):
-        o[int(i)] *= v
+    if xp is np:
+        getattr(np, ufunc_name).at(out, key, s)
+        return
+    host = xp.asnumpy(out)
+    hkey = tuple(xp.asnumpy(k) if isinstance(k, xp.ndarray) else k for k in key)
+    hs = xp.asnumpy(s) if isinstance(s, xp.ndarray) else s
+    getattr(np, ufunc_name).at(host, hkey, hs)
+    out[...] = xp.asarray(host)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -447,7 +456,7 @@ def where_(c, a, b):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Scatter ``src`` into ``input`` at ``index`` along ``dim``, reducing with 'sum', 'prod', 'mean', 'amax'
     or 'amin' (``include_self=False`` leaves ``input``'s own values out at the scattered positions)."""
-    _check_index(index, 'scatter_reduce')
+    _check_index(index, 'scatter_reduce', input)
     if reduce not in ('sum', 'prod', 'mean', 'amax', 'amin'):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     a = input._data
@@ -484,15 +493,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
             cnt = xp.maximum(cnt, 1)
             out = out / cnt if a.dtype.kind == 'f' else out // cnt
     elif reduce == 'prod':
-        if xp is np:
-            np.multiply.at(out, key, s)
-        else:  # pragma: no cover - GPU only
-            _cupy_mul_at(out, key, s)
-    elif xp is np:
-        (np.maximum if reduce == 'amax' else np.minimum).at(out, key, s)
-    else:  # pragma: no cover - GPU only
-        import cupyx
-        (cupyx.scatter_max if reduce == 'amax' else cupyx.scatter_min)(out, key, s)
+        _ufunc_at('multiply', out, key, s)
+    else:
+        _ufunc_at('maximum' if reduce == 'amax' else 'minimum', out, key, s)
     out = out.astype(a.dtype, copy=False)
     if recording(input, src) and a.dtype.kind == 'f':
         n = ScatterReduceBackward0((input, src))
@@ -523,6 +526,7 @@ def index_select(input, dim, index):
     """Select entries of ``dim`` at a 1-D ``index``."""
     if index._data.dtype.kind not in 'iu':
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    check_same_device(input._data, index._data)
     a = input._data
     d = norm_dim(dim, a.ndim) if a.ndim else 0
     idx = index._data.reshape(-1)

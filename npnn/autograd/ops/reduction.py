@@ -491,12 +491,13 @@ def _cum_extreme(fn, name):
         a = input._data
         xp = array_module(a)
         d = norm_dim(dim, a.ndim)
-        vals = fn.accumulate(a, axis=d) if xp is np else (xp.maximum if fn is np.maximum else xp.minimum).accumulate(a, axis=d)
+        from ._util import accumulate
+        vals = accumulate(fn.__name__, a, d)
         n = a.shape[d]
         # index of the running extreme: last position where a equals the running value
         ar = xp.arange(n).reshape([-1 if i == d else 1 for i in range(a.ndim)])
         hit = xp.where(a == vals, ar, 0)
-        idx = xp.maximum.accumulate(hit, axis=d).astype(np.int64)
+        idx = accumulate('maximum', hit, d).astype(np.int64)
         it = make(idx)
         v = input.gather(d, it) if recording(input) else make(vals)
         return values_indices(v, it)

@@ -204,14 +204,5 @@ def mode(input, dim=-1, keepdim=False):
 
 
 def _accumulate_max(xp, a, axis):
-    """Running maximum along ``axis`` (a log-step scan where the array module lacks ``accumulate``)."""
-    if xp is np:
-        return np.maximum.accumulate(a, axis=axis)
-    n = a.shape[axis]
-    k = 1
-    while k < n:
-        head = xp.take(a, xp.arange(0, k), axis=axis)
-        shifted = xp.concatenate([head, xp.take(a, xp.arange(0, n - k), axis=axis)], axis=axis)
-        a = xp.maximum(a, shifted)
-        k *= 2
-    return a
+    from ._util import accumulate
+    return accumulate('maximum', a, axis)
