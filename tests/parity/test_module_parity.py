@@ -157,6 +157,7 @@ def test_load_state_dict_errors_match_pytorch():
     r1 = build(npnn).load_state_dict(loose(npnn), strict=False)
     r2 = build(torch).load_state_dict(loose(torch), strict=False)
     assert r1.missing_keys == r2.missing_keys and r1.unexpected_keys == r2.unexpected_keys
+    assert repr(r1) == repr(r2)
     assert repr(build(npnn).load_state_dict(build(npnn).state_dict())) == \
         repr(build(torch).load_state_dict(build(torch).state_dict()))
 
