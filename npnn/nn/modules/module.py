@@ -570,9 +570,10 @@ class Module:
         return h
 
     def _call_impl(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or
-                self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks or
-                _global_backward_hooks or _global_backward_pre_hooks):
+        d = self.__dict__
+        if not (d['_forward_pre_hooks'] or d['_forward_hooks'] or d['_backward_hooks'] or d['_backward_pre_hooks']
+                or _global_forward_pre_hooks or _global_forward_hooks or _global_backward_hooks or
+                _global_backward_pre_hooks):
             return self.forward(*args, **kwargs)
         called = set()
         try:
@@ -620,8 +621,7 @@ class Module:
                         pass
             raise
 
-    def __call__(self, *args, **kwargs):
-        return self._call_impl(*args, **kwargs)
+    __call__ = _call_impl
 
     # --- iteration ----------------------------------------------------------------------------------------
     def _named_members(self, get_members, prefix='', recurse=True, remove_duplicate=True):
