@@ -83,8 +83,10 @@ def binary_arrays(a, b):
                 ad = array_module(bd).asarray(ad)
             else:
                 check_same_device(ad, bd)
-        if ad.shape != bd.shape and ad.ndim and bd.ndim:
-            check_broadcast(ad.shape, bd.shape)
+        if ad.shape != bd.shape:
+            for x, y in zip(ad.shape[::-1], bd.shape[::-1]):
+                if x != y and x != 1 and y != 1:
+                    raise broadcast_error(ad.shape, bd.shape)
         if ad.dtype != bd.dtype:
             dt = dtypes.result_np_dtype(ad.dtype, bd.dtype, ad.ndim == 0, bd.ndim == 0)
             if ad.dtype != dt:
