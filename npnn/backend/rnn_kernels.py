@@ -36,24 +36,30 @@ _LSTM_FWD = '''
 '''
 
 
-def lstm_fwd_prepare(xg, whhT):
-    """Prepare a sequence's input projections ``xg`` (N, 4H) and the hidden weight ``whhT`` (Hout, 4H, a
-    private copy) for ``lstm_fwd_step``. The NumPy body doubles the g-gate columns so that one exp over the
-    whole gate block gives all four gates (``tanh(x) = 2 sigmoid(2x) - 1``); the CuPy kernel needs nothing."""
-    if array_module(xg) is np:
-        H = xg.shape[1] // 4
-        xg[:, 2 * H:3 * H] *= 2
-        whhT[:, 2 * H:3 * H] *= 2
+def lstm_fwd_weights(wihT, bias, whhT):
+    """The input/hidden weights (transposed, ``(in, 4H)``) and summed bias the step kernel expects.
+
+    The NumPy body folds a per-column scale into them (-1 for i, f, o; -2 for g), so the pre-activations
+    come out negated and one ``exp`` over the whole gate block serves all four gates
+    (``sigmoid(x) = 1 / (1 + exp(-x))``, ``tanh(x) = 2 sigmoid(2x) - 1``); this costs no extra pass over the
+    sequence. The CuPy kernel takes them unchanged.
+    """
+    xp = array_module(wihT)
+    if xp is not np:
+        return wihT, bias, whhT
+    H = wihT.shape[1] // 4
+    s = np.full(4 * H, -1, dtype=wihT.dtype)
+    s[2 * H:3 * H] = -2
+    return wihT * s, (bias * s if bias is not None else None), whhT * s
 
 
 def lstm_fwd_step(gates, cprev, c, tc, h):
     """LSTM gates (i, f, g, o) of one step: activate ``gates`` in place, write ``c``, ``tanh(c)`` and ``h``.
-    ``gates`` holds pre-activations prepared by ``lstm_fwd_prepare``."""
+    ``gates`` holds pre-activations made with the weights of ``lstm_fwd_weights``."""
     xp = array_module(gates)
     H = c.shape[1]
     if xp is np:
         with np.errstate(over='ignore'):
-            np.negative(gates, out=gates)
             np.exp(gates, out=gates)
         gates += 1
         np.reciprocal(gates, out=gates)

@@ -12,8 +12,8 @@ trnn = torch.nn.utils.rnn
 TOL = dict(rtol=1e-4, atol=2e-5)
 
 
-def _pair(kind, *args, **kwargs):
-    """The same layer in both libraries, npnn's weights copied from torch's."""
+def _pair(kind, *args, device='cpu', **kwargs):
+    """The same layer in both libraries, npnn's weights copied from torch's (npnn's on ``device``)."""
     torch.manual_seed(0)
     tm = getattr(torch.nn, kind)(*args, **kwargs)
     nm = getattr(npnn.nn, kind)(*args, **kwargs)
@@ -23,11 +23,11 @@ def _pair(kind, *args, **kwargs):
     for (n, tp), (_, np_) in zip(tm.named_parameters(), nm.named_parameters()):
         assert tuple(tp.shape) == tuple(np_.shape), n
         np_.data = npnn.tensor(tp.detach().numpy())
-    return tm, nm
+    return tm, nm.to(device)
 
 
-def _leaf(a, lib):
-    t = npnn.tensor(a) if lib is npnn else torch.tensor(a)
+def _leaf(a, lib, device='cpu'):
+    t = npnn.tensor(a, device=device) if lib is npnn else torch.tensor(a)
     return t.requires_grad_(True)
 
 
@@ -38,35 +38,35 @@ def _check_grads(tm, nm, pairs):
         np.testing.assert_allclose(to_numpy(a.grad), b.grad.numpy(), err_msg=f'grad of input {i}', **TOL)
 
 
-def _loss(outs, lib, seed=1):
+def _loss(outs, lib, seed=1, device='cpu'):
     rng = np.random.default_rng(seed)
     total = 0
     for o in outs:
         g = rng.standard_normal(tuple(o.shape)).astype(np.float32)
-        total = total + (o * (npnn.tensor(g) if lib is npnn else torch.tensor(g))).sum()
+        total = total + (o * (npnn.tensor(g, device=device) if lib is npnn else torch.tensor(g))).sum()
     return total
 
 
 @pytest.mark.parametrize('kind', ['LSTM', 'GRU', 'RNN'])
 @pytest.mark.parametrize('batch_first', [False, True])
-def test_multilayer_bidirectional(kind, batch_first):
+def test_multilayer_bidirectional(kind, batch_first, device):
     T, B, I, H, L = 5, 3, 4, 6, 2
-    tm, nm = _pair(kind, I, H, num_layers=L, bidirectional=True, batch_first=batch_first)
+    tm, nm = _pair(kind, I, H, num_layers=L, bidirectional=True, batch_first=batch_first, device=device)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((B, T, I) if batch_first else (T, B, I)).astype(np.float32)
     h0 = rng.standard_normal((2 * L, B, H)).astype(np.float32)
     c0 = rng.standard_normal((2 * L, B, H)).astype(np.float32)
     res = {}
     for lib, m in ((npnn, nm), (torch, tm)):
-        ins = [_leaf(x, lib), _leaf(h0, lib)]
+        ins = [_leaf(x, lib, device), _leaf(h0, lib, device)]
         if kind == 'LSTM':
-            ins.append(_leaf(c0, lib))
+            ins.append(_leaf(c0, lib, device))
             y, (h, c) = m(ins[0], (ins[1], ins[2]))
             outs = [y, h, c]
         else:
             y, h = m(ins[0], ins[1])
             outs = [y, h]
-        _loss(outs, lib).backward()
+        _loss(outs, lib, device=device).backward()
         res[lib] = (ins, outs)
     for a, b in zip(res[npnn][1], res[torch][1]):
         assert tuple(a.shape) == tuple(b.shape)
@@ -76,18 +76,18 @@ def test_multilayer_bidirectional(kind, batch_first):
 
 @pytest.mark.parametrize('kind', ['LSTM', 'GRU', 'RNN'])
 @pytest.mark.parametrize('enforce_sorted', [True, False])
-def test_packed_variable_length(kind, enforce_sorted):
+def test_packed_variable_length(kind, enforce_sorted, device):
     I, H, L = 3, 5, 2
     lengths = [6, 4, 4, 1] if enforce_sorted else [3, 6, 1, 4]
     B, T = len(lengths), max(lengths)
-    tm, nm = _pair(kind, I, H, num_layers=L, bidirectional=True, batch_first=True)
+    tm, nm = _pair(kind, I, H, num_layers=L, bidirectional=True, batch_first=True, device=device)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((B, T, I)).astype(np.float32)
     h0 = rng.standard_normal((2 * L, B, H)).astype(np.float32)
     c0 = rng.standard_normal((2 * L, B, H)).astype(np.float32)
     res = {}
     for lib, m, U in ((npnn, nm, nrnn), (torch, tm, trnn)):
-        ins = [_leaf(x, lib), _leaf(h0, lib), _leaf(c0, lib)]
+        ins = [_leaf(x, lib, device), _leaf(h0, lib, device), _leaf(c0, lib, device)]
         packed = U.pack_padded_sequence(ins[0], lengths, batch_first=True, enforce_sorted=enforce_sorted)
         if kind == 'LSTM':
             out, (h, c) = m(packed, (ins[1], ins[2]))
@@ -100,7 +100,7 @@ def test_packed_variable_length(kind, enforce_sorted):
         padded, lens = U.pad_packed_sequence(out, batch_first=True)
         outs = [out.data, padded] + states
         res[lib] = (ins, outs, lens)
-        _loss(outs, lib).backward()
+        _loss(outs, lib, device=device).backward()
     np.testing.assert_array_equal(to_numpy(res[npnn][2]), res[torch][2].numpy())
     for a, b in zip(res[npnn][1], res[torch][1]):
         assert tuple(a.shape) == tuple(b.shape)
@@ -150,9 +150,9 @@ def test_no_initial_state_unbatched_and_no_bias(kind):
 
 @pytest.mark.parametrize('kind', ['LSTMCell', 'GRUCell', 'RNNCell'])
 @pytest.mark.parametrize('batched', [True, False])
-def test_cells(kind, batched):
+def test_cells(kind, batched, device):
     B, I, H = 3, 4, 5
-    tm, nm = _pair(kind, I, H)
+    tm, nm = _pair(kind, I, H, device=device)
     rng = np.random.default_rng(4)
     shp = (B,) if batched else ()
     x = rng.standard_normal(shp + (I,)).astype(np.float32)
@@ -160,7 +160,7 @@ def test_cells(kind, batched):
     c0 = rng.standard_normal(shp + (H,)).astype(np.float32)
     res = {}
     for lib, m in ((npnn, nm), (torch, tm)):
-        ins = [_leaf(x, lib), _leaf(h0, lib), _leaf(c0, lib)]
+        ins = [_leaf(x, lib, device), _leaf(h0, lib, device), _leaf(c0, lib, device)]
         outs = []
         h, c = ins[1], ins[2]
         for _ in range(3):  # a few steps, the state fed back
@@ -172,7 +172,7 @@ def test_cells(kind, batched):
                 outs.append(h)
         if kind != 'LSTMCell':
             ins = ins[:2]
-        _loss(outs, lib).backward()
+        _loss(outs, lib, device=device).backward()
         res[lib] = (ins, outs)
     for a, b in zip(res[npnn][1], res[torch][1]):
         assert tuple(a.shape) == tuple(b.shape)

@@ -100,13 +100,22 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     B = xd.shape[-2] if batch_sizes is None else batch_sizes[0]
     blocks = _blocks(batch_sizes, N, B)
     dt = xd.dtype
-    XG = X @ Wih.T                                    # all steps' input projections: one product
-    if b_ih is not None:
-        XG += b_ih._data if mode == 'GRU' else b_ih._data + b_hh._data   # one pass over XG
-    H0 = h0._data if h0 is not None else xp.zeros((B, Hout), dtype=dt)
     lstm = mode == 'LSTM'
+    WhhT = Whh.T
+    if b_ih is None:
+        bias = None
+    else:
+        bias = b_ih._data if mode == 'GRU' else b_ih._data + b_hh._data
+    WihT = Wih.T
+    if lstm:
+        WihT, bias, WhhT = K.lstm_fwd_weights(WihT, bias, WhhT)
+    XG = X @ WihT                                     # all steps' input projections: one product
+    if bias is not None:
+        XG += bias                                    # one pass over XG
+    if WhhT.base is not None:
+        WhhT = xp.ascontiguousarray(WhhT)
+    H0 = h0._data if h0 is not None else xp.zeros((B, Hout), dtype=dt)
     C0 = (c0._data if c0 is not None else xp.zeros((B, H), dtype=dt)) if lstm else None
-    WhhT = Whh.T.copy()  # C-ordered private copy (the LSTM prepare step may scale it)
     Y = xp.empty((N, Hout), dtype=dt)
     tmp = xp.empty((B, G * H), dtype=dt)
     st = {'mode': mode, 'X': X, 'XG': XG, 'Y': Y, 'H0': H0, 'blocks': blocks, 'B': B, 'H': H}
@@ -115,7 +124,6 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
         TC = xp.empty((N, H), dtype=dt)
         HR = xp.empty((N, H), dtype=dt) if w_hr is not None else Y
         Whr = w_hr._data if w_hr is not None else None
-        K.lstm_fwd_prepare(XG, WhhT)
         WhrT = xp.ascontiguousarray(Whr.T) if Whr is not None else None
         st.update(C=C, TC=TC, HR=HR, C0=C0)
     if mode == 'GRU':
