@@ -89,6 +89,8 @@ def default_generator(dev=CPU):
     g = _default_generators.get(d)
     if g is None:
         g = _default_generators[d] = Generator(d)
+        if d.type != 'cpu':  # a GPU generator made after manual_seed() starts from that seed
+            g.manual_seed(_seeded[0])
     return g
 
 
