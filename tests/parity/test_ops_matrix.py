@@ -151,3 +151,10 @@ def test_cross(device):
     compare(lambda lib, x, y: x.cross(y, -1), a, b, device=device)
     compare(lambda lib, x, y: lib.cross(x.t(), y.t(), 0), a, b, device=device)
     compare(lambda lib, x, y: lib.cross(x, y[:1], dim=1), a, b, device=device)
+
+
+def test_einsum_broadcast_ellipsis(device):
+    a, b = randn(2, 1, 3, 4, seed=83), randn(5, 4, 2, seed=84)
+    compare(lambda lib, x, y: lib.einsum('...ij,...jk->...ik', x, y), a, b, device=device)
+    c = randn(3, 1, seed=85)
+    compare(lambda lib, x, y: lib.einsum('ij,ij->ij', x, y), randn(3, 4, seed=86), c, device=device)

@@ -167,3 +167,35 @@ MORE = [
 @pytest.mark.parametrize('name,fn', MORE, ids=[c[0] for c in MORE])
 def test_more_shape(name, fn, device):
     compare(fn, X, device=device)
+
+
+def test_namespace_exports_ops_only():
+    import npnn
+    assert isinstance(npnn.Tensor, type)
+    for helper in ('make', 'recording', 'binary_arrays', 'np', 'numbers', 'Node', 'SCALARS'):
+        assert not hasattr(npnn, helper), helper
+    for op in ('sort', 'einsum', 'tensordot', 'kron', 'diag_embed', 'block_diag', 'cartesian_prod', 'meshgrid',
+               'combinations', 'quantile', 'logaddexp', 'where', 'polygamma'):
+        assert callable(getattr(npnn, op)), op
+
+
+def test_method_forms(device):
+    compare(lambda lib, x, y: x.where(x > 0, y), A, B, device=device)
+    compare(lambda lib, x: x.abs().polygamma(1), A, device=device)
+
+
+def test_clone_detach_semantics(device):
+    import npnn
+    x = npnn.tensor([1.0, 2.0], requires_grad=True, device=device)
+    c = x.clone()
+    assert c.requires_grad and c.grad_fn is not None and c.dtype == x.dtype
+    with npnn.no_grad():
+        c[0] = 5.0
+    assert float(x[0]) == 1.0  # a copy
+    d = x.detach()
+    with npnn.no_grad():
+        d[1] = 7.0
+    assert float(x[1]) == 7.0  # shares memory
+    (c * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    compare(lambda lib, t: (t.clone(), lib.clone(t) * 2), A, device=device)
