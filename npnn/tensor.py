@@ -7,6 +7,7 @@ from .backend import dtypes
 from .backend.device import CPU, array_module, array_to, device_of, to_device, get_default_device
 from .autograd.grad_mode import state
 from .autograd import ops as _ops
+from .autograd.node import Node
 
 
 class Tensor:
@@ -737,47 +738,45 @@ class Tensor:
 
     def zero_(self):
         """Fill with zeros in place."""
-        self._check_inplace()
-        self._data[...] = 0
-        self._vc[0] += 1
-        if self._node is not None and state.enabled:
-            self._node = None
-            self._rg = False
-        return self
+        return self.fill_(0)
 
     def fill_(self, value):
-        """Fill with ``value`` in place."""
+        """Fill with ``value`` in place (a 0-dim tensor value is differentiable)."""
         self._check_inplace()
-        v = value._data if isinstance(value, Tensor) else value
-        if isinstance(value, Tensor) and value._rg and state.enabled:
-            return self._inplace(lambda s, val: val.expand(s.shape) + s * 0, value)
-        self._data[...] = v
-        self._vc[0] += 1
-        if self._node is not None and state.enabled:
-            self._node = None
-            self._rg = False
+        src = value if isinstance(value, Tensor) else None
+        v = value._data if src is not None else value
+        if src is not None and src._data.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{src._data.ndim} dimensions.")
+        self._overwrite(v, src, 'FillBackward0' if not isinstance(v, int) or v != 0 else 'ZeroBackward0')
         return self
 
     def copy_(self, src, non_blocking=False):
-        """Copy ``src`` (broadcast, cast, moved) into self in place; differentiable."""
+        """Copy ``src`` (broadcast, cast, moved to this device) into self in place; differentiable."""
         self._check_inplace()
-        s = src._data if isinstance(src, Tensor) else np.asarray(src)
-        if state.enabled and isinstance(src, Tensor) and src._rg:
-            moved = src.to(self.device).to(self.dtype) if (src.device != self.device or src.dtype != self.dtype) \
-                else src
-            return self._inplace(lambda s_, v: v.expand(s_.shape) + s_.detach() * 0, moved)
-        if s.shape != self._data.shape:
-            try:
-                array_module(self._data).broadcast_to(s, self._data.shape)
-            except ValueError:
-                raise RuntimeError(f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must "
-                                   f"match the size of tensor b ({s.shape[-1] if s.ndim else 1}) at non-singleton "
-                                   "dimension") from None
-        self._data[...] = array_to(s, self.device)
-        self._vc[0] += 1
-        if self._node is not None and state.enabled:
-            self._node, self._rg = None, False
+        if not isinstance(src, Tensor):
+            src = Tensor._make(np.asarray(src))
+        s = src._data
+        if s.shape != self._data.shape and not _bc_ok(s.shape, self._data.shape) or \
+                (s.shape != self._data.shape and np.broadcast_shapes(s.shape, self._data.shape) != self._data.shape):
+            raise RuntimeError(f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must "
+                               f"match the size of tensor b ({s.shape[-1] if s.ndim else 1}) at non-singleton "
+                               "dimension")
+        self._overwrite(array_to(s, self.device), src, 'CopyBackwards')
         return self
+
+    def _overwrite(self, value, src, name):
+        """Write ``value`` into self; when grads flow, self's history becomes a node giving zero gradient to
+        the old value and the (reduced, cast, moved) gradient to ``src``."""
+        rec = state.enabled and (self._rg or (src is not None and src._rg))
+        old = self._shallow() if rec else None
+        self._data[...] = value
+        self._vc[0] += 1
+        if rec:
+            n = _OverwriteBackward((old, src))
+            n.src_spec = (src._data.shape, src._data.dtype, src.device) if src is not None else None
+            n.label = name
+            self._rebase(n)
 
     def uniform_(self, a=0, b=1, *, generator=None):
         from . import creation
@@ -889,6 +888,25 @@ class Tensor:
 
 _new = object.__new__
 _np_generic = np.generic
+
+
+class _OverwriteBackward(Node):
+    """Backward of fill_/zero_/copy_ on a tensor in a graph: zero for the overwritten value, the gradient
+    (reduced to its shape, cast and moved back) for the source."""
+
+    def name(self):
+        return self.label
+
+    def backward(self, g):
+        gs = None
+        if self.next[1] is not None:
+            shape, dt, dev = self.src_spec
+            gs = _ops.sum_to(g, shape)
+            if gs._data.dtype != dt:
+                gs = gs._cast(dt)
+            if gs.device != dev:
+                gs = gs.to(dev)
+        return (g * 0.0 if self.next[0] is not None else None), gs
 
 
 class _RetainHook:

@@ -387,3 +387,25 @@ def test_graph_freed_without_backward():
     del y
     gc.collect()
     assert ref() is None
+
+
+def test_zero_fill_copy_keep_history_like_torch():
+    x = t([1., 2., 3.], rg=True)
+    y = x * 2
+    y.zero_()
+    assert y.requires_grad and y.grad_fn.name() == 'ZeroBackward0'
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0., 0., 0.])
+    w = t(2., rg=True)
+    b = npnn.zeros(3)
+    b.fill_(w)
+    b.sum().backward()
+    assert w.grad.item() == 3.0
+    z = npnn.zeros(2, 3, dtype=npnn.float64)
+    v = t([1., 2., 3.], rg=True)
+    z.copy_(v)  # broadcast and cast: the gradient comes back reduced and in float32
+    (z * z).sum().backward()
+    assert v.grad.dtype is npnn.float32
+    np.testing.assert_allclose(v.grad.numpy(), [4., 8., 12.])
+    with pytest.raises(RuntimeError, match='must match the size'):
+        npnn.zeros(3).copy_(npnn.ones(2))
