@@ -3,8 +3,7 @@ import numpy as np
 
 from ...backend.device import array_module
 from ..node import Node
-from ._util import check_same_device, grad_for, make, recording, sum_to
-from ...backend import dtypes
+from ._util import check_same_device, grad_for, make, recording
 
 
 def _shape_err(name, a, b):

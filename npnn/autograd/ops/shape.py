@@ -870,10 +870,10 @@ def unfold(input, dimension, size, step):
         raise RuntimeError(f"step is {step} but must be > 0")
     xp = array_module(a)
     src = a if a.ndim else a.reshape(1)
-    w = xp.lib.stride_tricks.sliding_window_view(src, size, axis=d)
-    idx = [slice(None)] * src.ndim
-    idx[d] = slice(None, None, step)
-    r = w[tuple(idx)]
+    nwin = (src.shape[d] - size) // step + 1
+    shape = src.shape[:d] + (nwin,) + src.shape[d + 1:] + (size,)
+    strides = src.strides[:d] + (src.strides[d] * step,) + src.strides[d + 1:] + (src.strides[d],)
+    r = xp.lib.stride_tricks.as_strided(src, shape, strides)
     if not a.ndim:
         r = r.reshape(size)
     if recording(input):
