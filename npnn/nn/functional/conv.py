@@ -330,10 +330,13 @@ def _wide_forward(xp, x, w, b, pads, padded, kernel, dilation, out_shape, groups
     offsets = wide_offsets(padded, kernel, dilation)
     cols = im2col_wide(xt.reshape(c, n, total), offsets, length)  # (C, K, N, length)
     out2 = _gemm_fwd(cols.reshape(-1, n * length), w.reshape(cout, -1), groups)  # (Cout, N*length)
-    if b is not None:
-        out2 += b[:, None]
-    out = out2.reshape((cout, n) + wide_shape)[(Ellipsis,) + tuple(slice(0, o) for o in out_shape)]
-    out = xp.ascontiguousarray(out.transpose((1, 0) + tuple(range(2, 2 + d))))
+    view = out2.reshape((cout, n) + wide_shape)[(Ellipsis,) + tuple(slice(0, o) for o in out_shape)]
+    view = view.transpose((1, 0) + tuple(range(2, 2 + d)))
+    if b is not None:  # the bias add and the crop/transpose in one pass
+        out = xp.empty((n, cout) + tuple(out_shape), dtype=out2.dtype)
+        xp.add(view, b.reshape((1, cout) + (1,) * d), out=out)
+    else:
+        out = xp.ascontiguousarray(view)
     return out, cols, (padded, wide_shape, offsets, total)
 
 
