@@ -83,23 +83,25 @@ def lstm_bwd_prepare(acts, cprev, tc):
     (to multiply by the hidden gradient), and ``K1 (N, H)`` = d c / d h through ``o * tanh(c)``.
     """
     H = tc.shape[1]
+    xp = array_module(acts)
     i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
-    K = acts.copy()
+    K = xp.empty_like(acts)
     Ki, Kf, Kg, Ko = K[:, :H], K[:, H:2 * H], K[:, 2 * H:3 * H], K[:, 3 * H:]
     # Ki = g * i * (1 - i); Kf = cprev * f * (1 - f); Kg = i * (1 - g^2); Ko = tanh(c) * o * (1 - o)
-    Ki *= 1 - i
+    xp.subtract(1, i, out=Ki)
+    Ki *= i
     Ki *= g
-    Kf *= 1 - f
+    xp.subtract(1, f, out=Kf)
+    Kf *= f
     Kf *= cprev
-    Kg *= g
-    Kg *= -1
-    Kg += 1
+    xp.multiply(g, g, out=Kg)
+    xp.subtract(1, Kg, out=Kg)
     Kg *= i
-    Ko *= 1 - o
+    xp.subtract(1, o, out=Ko)
+    Ko *= o
     Ko *= tc
-    K1 = tc * tc
-    K1 *= -1
-    K1 += 1
+    K1 = xp.multiply(tc, tc)
+    xp.subtract(1, K1, out=K1)
     K1 *= o
     return K, K1
 

@@ -90,7 +90,9 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     xp = array_module(xd)
     Wih, Whh = w_ih._data, w_hh._data
     if Wih.dtype != xd.dtype:
-        raise RuntimeError(f"input must have the type {Wih.dtype}, got type {xd.dtype}")
+        from ...backend.dtypes import from_numpy_dtype
+        raise RuntimeError(f"input must have the type npnn.{from_numpy_dtype(Wih.dtype).name}, got type "
+                           f"npnn.{from_numpy_dtype(xd.dtype).name}")
     G = GATES[mode]
     H = Whh.shape[0] // G
     Hout = Whh.shape[1]
