@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from .backend import dtypes
-from .backend.device import CPU, array_module, array_to, device_of, to_device, get_default_device
+from .backend.device import CPU, array_module, array_to, device_of, to_device
 from .autograd.grad_mode import state
 from .autograd import ops as _ops
 from .autograd.node import Node
@@ -378,7 +378,7 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()))
 
     def __float__(self):
@@ -777,6 +777,46 @@ class Tensor:
             n.src_spec = (src._data.shape, src._data.dtype, src.device) if src is not None else None
             n.label = name
             self._rebase(n)
+
+    def _inplace_view(self, fn, *args):
+        """Shape ops in place (``squeeze_`` ...): self takes the view's shape; a non-leaf adopts its history."""
+        if self._node is not None and state.enabled:
+            r = fn(self._shallow(), *args)
+            self._data = r._data
+            self._rebase(r._node) if r._node is not None else None
+        else:
+            self._data = fn(self, *args)._data
+        return self
+
+    def squeeze_(self, dim=None):
+        return self._inplace_view(_ops.squeeze, dim)
+
+    def unsqueeze_(self, dim):
+        return self._inplace_view(_ops.unsqueeze, dim)
+
+    def t_(self):
+        return self._inplace_view(_ops.t)
+
+    def transpose_(self, dim0, dim1):
+        return self._inplace_view(_ops.transpose, dim0, dim1)
+
+    swapdims_ = swapaxes_ = transpose_
+
+    def resize_(self, *sizes):
+        """Resize in place: keeps the leading elements, new ones uninitialised (zeros here)."""
+        shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+        xp = array_module(self._data)
+        flat = self._data.reshape(-1)
+        n = int(np.prod(shape, dtype=np.int64))
+        new = xp.zeros(n, dtype=self._data.dtype)
+        k = min(n, flat.size)
+        new[:k] = flat[:k]
+        self._data = new.reshape(shape)
+        self._vc[0] += 1
+        return self
+
+    def resize_as_(self, other):
+        return self.resize_(other.shape)
 
     def uniform_(self, a=0, b=1, *, generator=None):
         from . import creation

@@ -198,3 +198,33 @@ def test_bool_ops_and_comparisons(device):
     assert (m & (a < 3)).tolist() == [False, True, False]
     assert (a == 2).any().item() and not (a == 5).any().item()
     assert npnn.equal(a, npnn.tensor([1, 2, 3], device=device))
+
+
+def test_inplace_shape_methods():
+    x = npnn.ones(2, 1, 3)
+    x.squeeze_(1)
+    assert x.shape == (2, 3)
+    x.unsqueeze_(0)
+    assert x.shape == (1, 2, 3)
+    x.transpose_(1, 2)
+    assert x.shape == (1, 3, 2)
+    m = npnn.arange(6.).reshape(2, 3)
+    m.t_()
+    assert m.tolist() == [[0., 3.], [1., 4.], [2., 5.]]
+    w = npnn.ones(3, requires_grad=True)
+    y = w * 2
+    y.unsqueeze_(0)
+    assert y.shape == (1, 3) and y.grad_fn is not None
+    y.sum().backward()
+    assert w.grad.tolist() == [2., 2., 2.]
+    r = npnn.arange(4.)
+    r.resize_(2, 3)
+    assert r.shape == (2, 3) and r.reshape(-1)[:4].tolist() == [0., 1., 2., 3.]
+
+
+def test_softmax_is_a_tensor_method_and_top_level():
+    torch = pytest.importorskip('torch')
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    np.testing.assert_allclose(npnn.tensor(a).softmax(1).numpy(), torch.tensor(a).softmax(1).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(npnn.log_softmax(npnn.tensor(a), dim=0).numpy(),
+                               torch.log_softmax(torch.tensor(a), dim=0).numpy(), rtol=1e-5, atol=1e-6)

@@ -98,7 +98,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   check_batched_grad=False, check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
                   masked=False):
     """Check second derivatives: gradcheck of the function ``inputs, grad_outputs -> grad(func)``."""
-    from ..tensor import Tensor
     from ..creation import randn
     inputs = _as_tuple(inputs)
     outs = _outputs(func, inputs)

@@ -58,7 +58,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """The gradients of ``outputs`` w.r.t. ``inputs`` (returned, not accumulated)."""
     from ..tensor import Tensor
     outputs = _tensors(outputs)
-    single = isinstance(inputs, Tensor)
     inputs = _tensors(inputs)
     if allow_unused is None:
         allow_unused = materialize_grads
@@ -70,7 +69,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     for i, t in enumerate(inputs):
         if not t._rg:
-            raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
     for o in outputs:
         if not o._rg:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")

@@ -14,13 +14,12 @@ def index_add_at(target, index, values):
         else:
             np.add.at(target, index, values)
     else:
-        import cupyx
         if target.dtype.kind == 'b':
             tmp = target.astype(np.int32)
-            cupyx.scatter_add(tmp, index, values)
+            xp.add.at(tmp, index, values)
             target[...] = tmp.astype(bool)
         else:
-            cupyx.scatter_add(target, index, values)
+            xp.add.at(target, index, values)
     return target
 
 

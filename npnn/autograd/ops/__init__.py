@@ -8,6 +8,7 @@ from .shape import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .matrix import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
+from .softmax import *  # noqa: F401,F403
 
 # ops that are also Tensor methods (x.op(...) == npnn.op(x, ...))
 TENSOR_METHODS = '''
@@ -29,7 +30,7 @@ matmul mm bmm mv dot vdot outer ger addmm addmv addbmm baddbmm addr
 arccos arcsin arctan arccosh arcsinh arctanh multiply subtract divide addcmul addcdiv heaviside gcd lcm ldexp
 diff dist cov corrcoef quantile nanquantile ravel split_with_sizes hsplit vsplit dsplit unfold sum_to_size
 slice_scatter select_scatter diagonal_scatter
-sort argsort msort topk kthvalue median nanmedian mode
+sort argsort msort topk kthvalue median nanmedian mode softmax log_softmax
 tensordot inner kron trace diag diag_embed diagonal diagflat tril triu cross
 logit sinc deg2rad rad2deg lgamma digamma polygamma i0 angle logaddexp logaddexp2 copysign float_power
 '''.split()

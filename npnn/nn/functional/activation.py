@@ -1,17 +1,16 @@
 """Activation functions. Each is one node: forward on arrays, a cheap backward written with tensor ops
 (masks are constants), so ``create_graph=True`` works through them."""
 import math
-import warnings
 
 import numpy as np
 
 from ...autograd import ops as _ops
-from ...autograd.grad_mode import state
 from ...autograd.node import Node
 from ...autograd.ops._util import make, recording, norm_dim
 from ...autograd.ops.elementwise import _erf
 from ...backend.device import array_module
-from .misc import custom, const, fit
+from .misc import custom, const
+from ...autograd.ops.softmax import softmax, softmin, log_softmax  # noqa: F401
 
 __all__ = ['threshold', 'threshold_', 'relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'prelu', 'rrelu',
            'rrelu_', 'elu', 'elu_', 'selu', 'selu_', 'celu', 'celu_', 'gelu', 'silu', 'mish', 'softplus',
@@ -264,7 +263,7 @@ def _gelu_rule(g, x, y, c):
 def gelu(input, approximate='none'):
     """Gaussian error linear unit ``x * Phi(x)``; ``approximate='tanh'`` uses the tanh formula."""
     if approximate not in ('none', 'tanh'):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     a = input._data
     xp = array_module(a)
     if approximate == 'tanh':
@@ -419,107 +418,7 @@ def logsigmoid(input):
     return _pw('LogSigmoidBackward0', input, r, _logsig_rule)
 
 
-# --- softmax family -----------------------------------------------------------------------------------------
-
-def _softmax_dim(name, ndim, stacklevel=3):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def _prep(input, dim, dtype, name):
-    if dim is None:
-        dim = _softmax_dim(name, input.dim(), 4)
-    if dtype is not None:
-        input = input.to(dtype)
-    a = input._data
-    if a.dtype.kind != 'f':
-        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{str(input.dtype).split('.')[-1].capitalize()}'")
-    return input, a, norm_dim(dim, a.ndim)
-
-
-class SoftmaxBackward0(Node):
-    __slots__ = ('ax',)
-
-    def backward(self, g):
-        y = self.output()
-        ax = self.ax
-        if state.enabled:  # create_graph: tensor ops
-            return y * (g - (g * y).sum(ax, keepdim=True))
-        gd, yd = g._data, y._data
-        gy = gd * yd
-        gy -= yd * gy.sum(axis=ax, keepdims=True)
-        return make(gy)
-
-
-class LogSoftmaxBackward0(Node):
-    __slots__ = ('ax',)
-
-    def backward(self, g):
-        y = self.output()
-        ax = self.ax
-        if state.enabled:
-            return g - y.exp() * g.sum(ax, keepdim=True)
-        gd = g._data
-        xp = array_module(gd)
-        return make(gd - xp.exp(y._data) * gd.sum(axis=ax, keepdims=True))
-
-
-def _softmax_arr(a, ax):
-    xp = array_module(a)
-    if a.ndim == 0:
-        return xp.ones_like(a)
-    e = a - a.max(axis=ax, keepdims=True)
-    xp.exp(e, out=e)
-    e /= e.sum(axis=ax, keepdims=True)
-    return e
-
-
-def _log_softmax_arr(a, ax):
-    xp = array_module(a)
-    if a.ndim == 0:
-        return xp.zeros_like(a)
-    s = a - a.max(axis=ax, keepdims=True)
-    s -= xp.log(xp.exp(s).sum(axis=ax, keepdims=True))
-    return s
-
-
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """``exp(x) / sum(exp(x))`` along ``dim``."""
-    input, a, ax = _prep(input, dim, dtype, 'softmax')
-    r = _softmax_arr(a, ax)
-    if recording(input):
-        n = SoftmaxBackward0((input,))
-        n.ax = ax
-        n.saved, n.versions = (), ()
-        out = make(r, n)
-        n.save_output(out)
-        return out
-    return make(r)
-
-
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    """``softmax(-x)`` along ``dim``."""
-    if dim is None:
-        dim = _softmax_dim('softmin', input.dim(), 3)
-    if dtype is not None:
-        input = input.to(dtype)
-    return softmax(-input, dim)
-
-
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """``log(softmax(x))`` along ``dim``, through log-sum-exp."""
-    input, a, ax = _prep(input, dim, dtype, 'log_softmax')
-    r = _log_softmax_arr(a, ax)
-    if recording(input):
-        n = LogSoftmaxBackward0((input,))
-        n.ax = ax
-        n.saved, n.versions = (), ()
-        out = make(r, n)
-        n.save_output(out)
-        return out
-    return make(r)
-
+# --- softmax family (the ops live with the core ops; re-exported here) -----------------------------------
 
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """Samples from the Gumbel-softmax distribution; ``hard`` returns one-hot with soft gradients."""

@@ -1,0 +1,109 @@
+"""Softmax family: softmax, softmin and log_softmax as single nodes (stable, through the row maximum)."""
+import warnings
+
+from ...backend.device import array_module
+from ..grad_mode import state
+from ..node import Node
+from ._util import make, norm_dim, recording
+
+__all__ = ['softmax', 'softmin', 'log_softmax']
+
+
+def _softmax_dim(name, ndim, stacklevel=3):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _prep(input, dim, dtype, name):
+    if dim is None:
+        dim = _softmax_dim(name, input.dim(), 4)
+    if dtype is not None:
+        input = input.to(dtype)
+    a = input._data
+    if a.dtype.kind != 'f':
+        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{str(input.dtype).split('.')[-1].capitalize()}'")
+    return input, a, norm_dim(dim, a.ndim)
+
+
+class SoftmaxBackward0(Node):
+    __slots__ = ('ax',)
+
+    def backward(self, g):
+        y = self.output()
+        ax = self.ax
+        if state.enabled:  # create_graph: tensor ops
+            return y * (g - (g * y).sum(ax, keepdim=True))
+        gd, yd = g._data, y._data
+        gy = gd * yd
+        gy -= yd * gy.sum(axis=ax, keepdims=True)
+        return make(gy)
+
+
+class LogSoftmaxBackward0(Node):
+    __slots__ = ('ax',)
+
+    def backward(self, g):
+        y = self.output()
+        ax = self.ax
+        if state.enabled:
+            return g - y.exp() * g.sum(ax, keepdim=True)
+        gd = g._data
+        xp = array_module(gd)
+        return make(gd - xp.exp(y._data) * gd.sum(axis=ax, keepdims=True))
+
+
+def _softmax_arr(a, ax):
+    xp = array_module(a)
+    if a.ndim == 0:
+        return xp.ones_like(a)
+    e = a - a.max(axis=ax, keepdims=True)
+    xp.exp(e, out=e)
+    e /= e.sum(axis=ax, keepdims=True)
+    return e
+
+
+def _log_softmax_arr(a, ax):
+    xp = array_module(a)
+    if a.ndim == 0:
+        return xp.zeros_like(a)
+    s = a - a.max(axis=ax, keepdims=True)
+    s -= xp.log(xp.exp(s).sum(axis=ax, keepdims=True))
+    return s
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim``."""
+    input, a, ax = _prep(input, dim, dtype, 'softmax')
+    r = _softmax_arr(a, ax)
+    if recording(input):
+        n = SoftmaxBackward0((input,))
+        n.ax = ax
+        n.saved, n.versions = (), ()
+        out = make(r, n)
+        n.save_output(out)
+        return out
+    return make(r)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x)`` along ``dim``."""
+    if dim is None:
+        dim = _softmax_dim('softmin', input.dim(), 3)
+    if dtype is not None:
+        input = input.to(dtype)
+    return softmax(-input, dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``log(softmax(x))`` along ``dim``, through log-sum-exp."""
+    input, a, ax = _prep(input, dim, dtype, 'log_softmax')
+    r = _log_softmax_arr(a, ax)
+    if recording(input):
+        n = LogSoftmaxBackward0((input,))
+        n.ax = ax
+        n.saved, n.versions = (), ()
+        out = make(r, n)
+        n.save_output(out)
+        return out
+    return make(r)
