@@ -43,6 +43,27 @@ def timeit(fn, steps, warmup=3, sync=None):
     return rounds[len(rounds) // 2]
 
 
+def time_interleaved(fns, steps, warmup=3, rounds=7, sync=None):
+    """Median ms per call for each of ``fns`` (name -> callable), timed in alternating rounds so that
+    background load affects every contender alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    if sync:
+        sync()
+    per = max(1, steps // rounds)
+    res = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(per):
+                fn()
+            if sync:
+                sync()
+            res[name].append((time.perf_counter() - t0) * 1000.0 / per)
+    return {name: sorted(v)[len(v) // 2] for name, v in res.items()}
+
+
 def print_table(title, rows, cols):
     """Print ``rows`` (dicts) as an aligned table with the given columns."""
     print(title)

@@ -11,7 +11,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import blas_threads, print_table, timeit, try_torch  # noqa: E402
+from _common import blas_threads, print_table, time_interleaved, try_torch  # noqa: E402
 
 N_OPS = 100
 
@@ -53,7 +53,7 @@ def run(device='cpu', steps=200):
         x.grad = None
         w.grad = None
         _chain(x, w).sum().backward()
-    res['npnn'] = timeit(step_npnn, steps, sync=sync)
+    fns = {'npnn': step_npnn}
     torch = try_torch()
     if torch is not None:
         dev = 'cuda' if device != 'cpu' else 'cpu'
@@ -64,9 +64,16 @@ def run(device='cpu', steps=200):
             tx.grad = None
             tw.grad = None
             _chain(tx, tw).sum().backward()
-        res['torch'] = timeit(step_torch, steps, sync=torch.cuda.synchronize if dev == 'cuda' else None)
+        fns['torch'] = step_torch
     if device == 'cpu':
-        res['numpy'] = timeit(lambda: _chain_np(xa, wa).sum(), steps)
+        fns['numpy'] = lambda: _chain_np(xa, wa).sum()
+
+    def sync_all():
+        if sync:
+            sync()
+        if torch is not None and device != 'cpu':
+            torch.cuda.synchronize()
+    res.update(time_interleaved(fns, steps, sync=sync_all))
     return res
 
 
