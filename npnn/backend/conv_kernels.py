@@ -54,6 +54,46 @@ def _split(n, size, xp):
     return [(bounds[i], bounds[i + 1]) for i in range(k) if bounds[i] < bounds[i + 1]]
 
 
+# ---------------------------------------------------------------------------------------------------------
+# A small cache of large NumPy work buffers (window columns and their gradients). Fresh multi-megabyte arrays
+# each step cost page faults (the kernel zero-fills every new page); reusing a few same-shaped buffers avoids
+# that. Bounded in bytes; CuPy arrays are left to CuPy's own memory pool.
+
+_FREE = {}
+_FREE_BYTES = [0]
+_FREE_LIMIT = 256 << 20
+_MIN_BYTES = 1 << 18
+
+
+def take(shape, dtype, xp=np):
+    """An uninitialised array of ``shape``: a cached one when available."""
+    if xp is not np:
+        return xp.empty(shape, dtype=dtype)
+    shape = tuple(int(s) for s in shape)
+    lst = _FREE.get((shape, np.dtype(dtype).str))
+    if lst:
+        try:
+            a = lst.pop()
+            _FREE_BYTES[0] -= a.nbytes
+            return a
+        except IndexError:  # another thread took it
+            pass
+    return np.empty(shape, dtype=dtype)
+
+
+def give(a):
+    """Return a buffer obtained from ``take`` (no views) for reuse; the caller must not use it again."""
+    if type(a) is not np.ndarray or a.base is not None or a.nbytes < _MIN_BYTES:
+        return
+    if _FREE_BYTES[0] + a.nbytes > _FREE_LIMIT:
+        _FREE.clear()
+        _FREE_BYTES[0] = 0
+    lst = _FREE.setdefault((a.shape, a.dtype.str), [])
+    if len(lst) < 2:
+        lst.append(a)
+        _FREE_BYTES[0] += a.nbytes
+
+
 def pad_zeros(x, pads, value=0):
     """Pad the trailing dims of ``x`` with a constant; ``pads`` is ``[(left, right), ...]`` per spatial dim
     (non-negative). One allocation and one copy."""
@@ -158,7 +198,7 @@ def im2col_wide(xflat, offsets, length):
     offsets[k] + j]`` (zero past the end)."""
     xp = array_module(xflat)
     c, n, total = xflat.shape
-    cols = xp.empty((c, len(offsets), n, length), dtype=xflat.dtype)
+    cols = take((c, len(offsets), n, length), xflat.dtype, xp)
 
     def run(part):
         for k in range(*part):
@@ -175,7 +215,8 @@ def col2im_wide(cols, total, offsets):
     """Adjoint of ``im2col_wide``: ``(C, K, N, length)`` columns summed into a zero ``(C, N, total)``."""
     xp = array_module(cols)
     c, _, n, length = cols.shape
-    out = xp.zeros((c, n, total), dtype=cols.dtype)
+    out = take((c, n, total), cols.dtype, xp)
+    out.fill(0)
     by_channel = c >= n or c >= _n_threads()
 
     def run(part):

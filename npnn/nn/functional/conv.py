@@ -15,7 +15,7 @@ from ...autograd.grad_mode import state
 from ...autograd.ops._util import make, recording, check_same_device
 from ...backend.device import array_module, on_device
 from ...backend.dtypes import from_numpy_dtype
-from ...backend.conv_kernels import im2col, col2im, pad_zeros, wide_offsets, im2col_wide, col2im_wide
+from ...backend.conv_kernels import im2col, col2im, pad_zeros, wide_offsets, im2col_wide, col2im_wide, take, give
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d']
 
@@ -123,6 +123,8 @@ class ConvolutionBackward0(Node):
 
     def release(self):
         super().release()
+        if getattr(self, 'wide', False) and self.cols is not None:
+            give(self.cols)
         self.cols = None
 
     def backward(self, g):
@@ -145,7 +147,7 @@ class ConvolutionBackward0(Node):
                 padded, wide_shape, offsets, total = self.ctx
                 d = len(wide_shape)
                 cout = gd.shape[1]
-                gw_ = xp.empty((cout, n) + wide_shape, dtype=gd.dtype)
+                gw_ = take((cout, n) + wide_shape, gd.dtype, xp)
                 for i in range(1, d):  # zero only the cropped (wide) columns
                     if wide_shape[i] > self.out_shape[i]:
                         gw_[(slice(None),) * (2 + i) + (slice(self.out_shape[i], None),)] = 0
@@ -156,13 +158,20 @@ class ConvolutionBackward0(Node):
                 g2 = _to_channels_first(gd)  # (Cout, P)
             gx = gw = gb = None
             if need_x:
-                gcols = _gemm_t(w.reshape(w.shape[0], -1), g2, groups)
+                w2 = w.reshape(w.shape[0], -1)
+                if self.wide and groups == 1:
+                    gcols = take((w2.shape[1], g2.shape[1]), gd.dtype, xp)
+                    xp.matmul(w2.T, g2, out=gcols)
+                else:
+                    gcols = _gemm_t(w2, g2, groups)
                 if self.wide:
                     c = gcols.shape[0] // len(offsets)
-                    gt = col2im_wide(gcols.reshape(c, len(offsets), n, -1), total, offsets)
-                    gt = gt.reshape((c, n) + tuple(padded))[(slice(None), slice(None)) +
-                                                           _interior(self.pads, _unpad(padded, self.pads))]
-                    gx = gt.transpose((1, 0) + tuple(range(2, 2 + d)))
+                    gt_buf = col2im_wide(gcols.reshape(c, len(offsets), n, -1), total, offsets)
+                    give(gcols)
+                    gt = gt_buf.reshape((c, n) + tuple(padded))[(slice(None), slice(None)) +
+                                                               _interior(self.pads, _unpad(padded, self.pads))]
+                    gx = xp.ascontiguousarray(gt.transpose((1, 0) + tuple(range(2, 2 + d))))
+                    give(gt_buf)
                 else:
                     cols_shape, xpad_shape = self.ctx
                     gx = col2im(gcols.reshape(cols_shape), xpad_shape, self.kernel, self.stride, self.dilation,
@@ -176,6 +185,8 @@ class ConvolutionBackward0(Node):
                 gw = make(_gemm_w(g2, cols.reshape(-1, g2.shape[1]), groups).reshape(w.shape))
             if need_b:
                 gb = make(gd.sum(axis=(0,) + tuple(range(2, gd.ndim))))
+            if self.wide:
+                give(gw_)
         return gx, gw, gb
 
 
@@ -300,11 +311,15 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, d):
             ctx = (cols.shape, xpad.shape)
         if unbatched:
             out = out[0]
+    if wide and not recording(input, weight, bias):
+        give(cols)
     if recording(input, weight, bias):
         node = ConvolutionBackward0((input, weight, bias))
         node.save(input, weight)
         node.w = w
         node.cols = cols if weight._rg else None
+        if wide and not weight._rg:
+            give(cols)
         node.wide = wide
         node.ctx = ctx
         node.kernel, node.stride, node.dilation, node.out_shape = kernel, stride, dilation, out_shape
@@ -322,14 +337,21 @@ def _wide_forward(xp, x, w, b, pads, padded, kernel, dilation, out_shape, groups
     n, c = x.shape[:2]
     d = len(kernel)
     cout = w.shape[0]
-    xt = xp.zeros((c, n) + tuple(padded), dtype=x.dtype)
+    xt = take((c, n) + tuple(padded), x.dtype, xp)
+    _zero_borders(xt, pads)
     xt[(slice(None), slice(None)) + _interior(pads, x.shape[2:])] = x.transpose((1, 0) + tuple(range(2, 2 + d)))
     total = math.prod(padded)
     wide_shape = (out_shape[0],) + tuple(padded[1:])
     length = math.prod(wide_shape)
     offsets = wide_offsets(padded, kernel, dilation)
     cols = im2col_wide(xt.reshape(c, n, total), offsets, length)  # (C, K, N, length)
-    out2 = _gemm_fwd(cols.reshape(-1, n * length), w.reshape(cout, -1), groups)  # (Cout, N*length)
+    give(xt)
+    cols2 = cols.reshape(-1, n * length)
+    if groups == 1:
+        out2 = take((cout, n * length), x.dtype, xp)
+        xp.matmul(w.reshape(cout, -1), cols2, out=out2)
+    else:
+        out2 = _gemm_fwd(cols2, w.reshape(cout, -1), groups)  # (Cout, N*length)
     view = out2.reshape((cout, n) + wide_shape)[(Ellipsis,) + tuple(slice(0, o) for o in out_shape)]
     view = view.transpose((1, 0) + tuple(range(2, 2 + d)))
     if b is not None:  # the bias add and the crop/transpose in one pass
@@ -337,7 +359,19 @@ def _wide_forward(xp, x, w, b, pads, padded, kernel, dilation, out_shape, groups
         xp.add(view, b.reshape((1, cout) + (1,) * d), out=out)
     else:
         out = xp.ascontiguousarray(view)
+    give(out2)
     return out, cols, (padded, wide_shape, offsets, total)
+
+
+def _zero_borders(a, pads):
+    """Zero the padding frame of a ``(C, N, *padded)`` buffer (its interior is overwritten next)."""
+    d = len(pads)
+    for i, (l, r) in enumerate(pads):
+        pre = (slice(None),) * (2 + i)
+        if l:
+            a[pre + (slice(0, l),)] = 0
+        if r:
+            a[pre + (slice(a.shape[2 + i] - r, None),)] = 0
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
