@@ -97,7 +97,7 @@ def run_charlm(args, device, paths):
     index = {c: i for i, c in enumerate(chars)}
     ids = torch.tensor([index[c] for c in text], dtype=torch.long)
     cut = int(0.9 * len(ids))
-    train_set = CharWindows(ids[:cut], args.seq_len, stride=args.seq_len // 2)
+    train_set = CharWindows(ids[:cut], args.seq_len, stride=args.stride or args.seq_len)
     val_set = CharWindows(ids[cut:], args.seq_len, stride=args.seq_len)
     print(f'charlm: {len(text)} characters of {source}, vocabulary {len(chars)}, '
           f'{len(train_set)} training / {len(val_set)} held-out windows of {args.seq_len}')
@@ -107,8 +107,8 @@ def run_charlm(args, device, paths):
 
     model = CharLM(len(chars), hidden=args.hidden).to(device)
     loss_fn = nn.CrossEntropyLoss()
-    optimizer = optim.Adam(model.parameters(), lr=args.lr or 3e-3)
-    epochs = args.epochs or 12
+    optimizer = optim.Adam(model.parameters(), lr=args.lr or 5e-3)
+    epochs = args.epochs or 16
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     start, history = 1, _common.new_history('perplexity')
     if paths['resume']:
@@ -241,7 +241,9 @@ def main(argv=None):
     parser = _common.make_parser(__doc__.splitlines()[0], epochs=None, batch_size=32, lr=None)
     parser.add_argument('--task', choices=['charlm', 'digits', 'both'], default='both')
     parser.add_argument('--text', metavar='FILE', help='text for the language model (default: shipped with Python)')
-    parser.add_argument('--seq-len', type=int, default=64, help='characters per training window (default: 64)')
+    parser.add_argument('--seq-len', type=int, default=32, help='characters per training window (default: 32)')
+    parser.add_argument('--stride', type=int, default=0,
+                        help='characters from one training window to the next (default: --seq-len)')
     parser.add_argument('--hidden', type=int, default=128, help='LSTM hidden size for charlm, half for digits')
     parser.add_argument('--sample-len', type=int, default=300, help='characters to generate (default: 300)')
     args = parser.parse_args(argv)
