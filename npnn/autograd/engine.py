@@ -17,7 +17,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     With ``accumulate`` the leaves' (or ``inputs``') ``.grad`` is accumulated; otherwise the gradients of
     ``inputs`` are returned in order (``autograd.grad``).
     """
-    add = _add_tensors if create_graph else _add_arrays
+    add = _add_tensors if create_graph else _ArraySum()
     buffers = {}       # node -> grad (or list of grads for multi-output nodes)
     heap = []
     leaf_grads = {}    # id(leaf) -> [leaf, grad]
@@ -44,6 +44,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         while heap:
             _, _, node = heappop(heap)
             grads = buffers.pop(node)
+            if not create_graph:
+                add.release(grads)
             if node.pre_hooks:
                 grads = _run_pre_hooks(node, grads)
             if capture is not None:
@@ -153,10 +155,26 @@ def _add_tensors(a, b):
     return a + b
 
 
-def _add_arrays(a, b):
-    """Sum two gradients without recording (plain array addition)."""
-    from .ops._util import _TENSOR
-    return _TENSOR._make(a._data + b._data)
+class _ArraySum:
+    """Sums gradients as plain arrays. The first sum allocates a fresh array that this pass owns; later
+    contributions are added into it in place (no allocation per extra use of a tensor)."""
+
+    def __init__(self):
+        self.owned = set()  # the sum tensors themselves (kept alive, so identity checks stay valid)
+
+    def __call__(self, a, b):
+        ad, bd = a._data, b._data
+        if a in self.owned and ad.shape == bd.shape and ad.dtype == bd.dtype:
+            ad += bd
+            return a
+        from .ops._util import _TENSOR
+        t = _TENSOR._make(ad + bd)
+        self.owned.add(t)
+        return t
+
+    def release(self, grads):
+        if self.owned and type(grads) is not list:
+            self.owned.discard(grads)
 
 
 def _push(e, g, buffers, heap, leaf_grads, add):
