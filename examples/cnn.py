@@ -105,9 +105,10 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
     train_set, test_set = load_datasets(args)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
-                              generator=torch.Generator().manual_seed(args.seed))
-    test_loader = DataLoader(test_set, batch_size=256, num_workers=args.workers)
+    loader_kw = dict(num_workers=args.workers, pin_memory=device.type == 'cuda')
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
+                              generator=torch.Generator().manual_seed(args.seed), **loader_kw)
+    test_loader = DataLoader(test_set, batch_size=256, **loader_kw)
 
     model = (LeNet() if train_set[0][0].shape[-1] >= 28 else DigitsCNN()).to(device)
     loss_fn = nn.CrossEntropyLoss()

@@ -101,9 +101,10 @@ def run_charlm(args, device, paths):
     val_set = CharWindows(ids[cut:], args.seq_len, stride=args.seq_len)
     print(f'charlm: {len(text)} characters of {source}, vocabulary {len(chars)}, '
           f'{len(train_set)} training / {len(val_set)} held-out windows of {args.seq_len}')
+    loader_kw = dict(num_workers=args.workers, pin_memory=device.type == 'cuda')
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True,
-                              num_workers=args.workers, generator=torch.Generator().manual_seed(args.seed))
-    val_loader = DataLoader(val_set, batch_size=64, num_workers=args.workers)
+                              generator=torch.Generator().manual_seed(args.seed), **loader_kw)
+    val_loader = DataLoader(val_set, batch_size=64, **loader_kw)
 
     model = CharLM(len(chars), hidden=args.hidden).to(device)
     loss_fn = nn.CrossEntropyLoss()
@@ -180,9 +181,10 @@ class RowClassifier(nn.Module):
 def run_digits(args, device, paths):
     train_set, test_set = Digits(train=True), Digits(train=False)
     print(f'digits: {len(train_set)} training / {len(test_set)} held-out images, 8 steps of 8 pixels')
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
-                              generator=torch.Generator().manual_seed(args.seed))
-    test_loader = DataLoader(test_set, batch_size=256, num_workers=args.workers)
+    loader_kw = dict(num_workers=args.workers, pin_memory=device.type == 'cuda')
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
+                              generator=torch.Generator().manual_seed(args.seed), **loader_kw)
+    test_loader = DataLoader(test_set, batch_size=256, **loader_kw)
     model = RowClassifier(hidden=args.hidden // 2).to(device)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=args.lr or 1e-2)
