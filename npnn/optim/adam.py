@@ -1,37 +1,11 @@
 """Adam (with AMSGrad and optional decoupled weight decay)."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _step_tensor, _zeros_like, _bump
+from .optimizer import (Optimizer, _use_grad, _to_scalar, _step_tensor, _zeros_like, _bump, _check_common,
+                        _fused_checks)
 from . import _functional as F
 from ..tensor import Tensor
 from ..backend.device import on_device
 
 __all__ = ['Adam']
-
-
-def _check_betas(betas):
-    if not 0.0 <= _to_scalar(betas[0]) < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= _to_scalar(betas[1]) < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-
-
-def _check_common(lr, eps, betas, weight_decay):
-    _check_lr(lr)
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if betas is not None:
-        _check_betas(betas)
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-
-def _fused_checks(fused, foreach, differentiable):
-    if fused:
-        if differentiable:
-            raise RuntimeError("`fused` does not support `differentiable`")
-        if foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 class Adam(Optimizer):

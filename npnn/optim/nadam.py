@@ -1,8 +1,8 @@
 """NAdam: Adam with Nesterov momentum."""
 import numpy as np
 
-from .optimizer import Optimizer, _use_grad, _to_scalar, _step_tensor, _zeros_like, _bump
-from .adam import _check_common
+from .optimizer import (Optimizer, _use_grad, _to_scalar, _check_common, _check_nonnegative, _step_tensor,
+                        _zeros_like, _bump)
 from . import _functional as F
 from ..tensor import Tensor
 from ..backend.device import on_device
@@ -18,8 +18,7 @@ class NAdam(Optimizer):
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
         _check_common(lr, eps, betas, weight_decay)
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_nonnegative(momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable)

@@ -72,6 +72,43 @@ def _check_lr(lr):
         raise ValueError("Tensor lr must be 1-element")
 
 
+_HPARAM_LABELS = {'lr': 'learning rate', 'eps': 'epsilon value'}
+
+
+def _check_nonnegative(**hparams):
+    """Raise PyTorch's "Invalid <name> value: <v>" for the first negative hyper-parameter, in the order given.
+
+    ``lr`` is first checked to be a number or a one-element tensor.
+    """
+    for name, value in hparams.items():
+        if name == 'lr':
+            _check_lr(value)
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_HPARAM_LABELS.get(name, name + ' value')}: {value}")
+
+
+def _check_betas(betas):
+    for i in (0, 1):
+        if not 0.0 <= _to_scalar(betas[i]) < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
+def _check_common(lr, eps, betas, weight_decay):
+    """The Adam family's checks: lr, eps, betas (unless None), weight_decay."""
+    _check_nonnegative(lr=lr, eps=eps)
+    if betas is not None:
+        _check_betas(betas)
+    _check_nonnegative(weight_decay=weight_decay)
+
+
+def _fused_checks(fused, foreach, differentiable):
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 def _use_grad(step):
     """Run ``step`` with grad mode set to the optimizer's ``differentiable`` default (off normally)."""
     @functools.wraps(step)

@@ -1,6 +1,5 @@
 """RAdam: rectified Adam."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _step_tensor, _zeros_like, _bump
-from .adam import _check_common
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_common, _step_tensor, _zeros_like, _bump
 from . import _functional as F
 from ..backend.device import on_device
 

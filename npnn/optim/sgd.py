@@ -1,5 +1,5 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
-from .optimizer import Optimizer, required, _use_grad, _to_scalar, _check_lr, _bump
+from .optimizer import Optimizer, required, _use_grad, _to_scalar, _check_lr, _fused_checks, _bump
 from . import _functional as F
 from ..tensor import Tensor
 from ..backend.device import on_device
@@ -26,11 +26,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _fused_checks(fused, foreach, differentiable)
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -3,7 +3,7 @@
 npnn has no sparse layout: the gradient is dense, and its non-zero entries play the part of the
 sparse gradient's values (the masked semantics PyTorch documents for this optimizer).
 """
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _zeros_like, _bump
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _check_betas, _zeros_like, _bump
 from . import _functional as F
 from ..backend.device import on_device
 
@@ -19,10 +19,7 @@ class SparseAdam(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        _check_betas(betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, maximize=maximize)
         super().__init__(params, defaults)
         complex_params = [[i, j] for i, g in enumerate(self.param_groups) for j, p in enumerate(g['params'])
