@@ -4,6 +4,7 @@ import importlib.util
 import math
 import os
 import struct
+import subprocess
 import sys
 import zlib
 
@@ -65,6 +66,17 @@ def test_mlp_digits_checkpoint_resume_and_plot(tmp_path, capsys, device):
     resumed = mlp.main(['--device', device, '--epochs', '3', '--limit-batches', '3', '--quiet', '--resume', ckpt])
     _check_history(resumed, 3)
     assert resumed['train_loss'][:2] == history['train_loss']
+
+
+def test_script_runs_from_the_command_line():
+    root = os.path.dirname(EXAMPLES)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get('PYTHONPATH')] if p]),
+               NPNN_DEVICE='cpu')
+    proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, 'mlp.py'), '--epochs', '1', '--limit-batches', '2'],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert 'held-out accuracy' in proc.stdout
+    assert 'epoch  1/1' in proc.stderr  # the progress line
 
 
 def test_mlp_is_reproducible_with_seed():
