@@ -20,22 +20,18 @@ class Adadelta(Optimizer):
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _init_state(self, group, p, state):
+        state['step'] = _step_tensor()
+        state['square_avg'] = _zeros_like(p)
+        state['acc_delta'] = _zeros_like(p)
+
     @_use_grad
     def step(self, closure=None):
         """One Adadelta step over every parameter with a gradient."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("Adadelta does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _step_tensor()
-                    state['square_avg'] = _zeros_like(p)
-                    state['acc_delta'] = _zeros_like(p)
+            for p, state in self._grads_and_states(group, "Adadelta does not support sparse gradients"):
                 state['step']._data += 1
                 with on_device(p._data):
                     F.adadelta(p._data, p._grad._data, state['square_avg']._data, state['acc_delta']._data, lr=lr,

@@ -30,19 +30,17 @@ class Adagrad(Optimizer):
     def share_memory(self):
         """No-op kept for API compatibility (state arrays are ordinary arrays)."""
 
+    def _init_state(self, group, p, state):
+        state['step'] = _step_tensor()
+        state['sum'] = _zeros_like(p, self.defaults['initial_accumulator_value'])
+
     @_use_grad
     def step(self, closure=None):
         """One Adagrad step over every parameter with a gradient."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _step_tensor()
-                    state['sum'] = _zeros_like(p, self.defaults['initial_accumulator_value'])
+            for p, state in self._grads_and_states(group):
                 st = state['step']
                 st._data += 1
                 with on_device(p._data):

@@ -37,6 +37,13 @@ class Adam(Optimizer):
             g.setdefault('fused', None)
             g.setdefault('decoupled_weight_decay', False)
 
+    def _init_state(self, group, p, state):
+        state['step'] = _step_tensor()
+        state['exp_avg'] = _zeros_like(p)
+        state['exp_avg_sq'] = _zeros_like(p)
+        if group['amsgrad']:
+            state['max_exp_avg_sq'] = _zeros_like(p)
+
     @_use_grad
     def step(self, closure=None):
         """One Adam step over every parameter with a gradient."""
@@ -46,18 +53,8 @@ class Adam(Optimizer):
             beta1, beta2 = (float(_to_scalar(b)) for b in group['betas'])
             wd = float(_to_scalar(group['weight_decay']))
             amsgrad = group['amsgrad']
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("Adam does not support sparse gradients, please consider SparseAdam instead")
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _step_tensor()
-                    state['exp_avg'] = _zeros_like(p)
-                    state['exp_avg_sq'] = _zeros_like(p)
-                    if amsgrad:
-                        state['max_exp_avg_sq'] = _zeros_like(p)
+            for p, state in self._grads_and_states(
+                    group, "Adam does not support sparse gradients, please consider SparseAdam instead"):
                 st = state['step']
                 st._data += 1
                 with on_device(p._data):

@@ -17,6 +17,11 @@ class Adamax(Optimizer):
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
+    def _init_state(self, group, p, state):
+        state['step'] = _step_tensor()
+        state['exp_avg'] = _zeros_like(p)
+        state['exp_inf'] = _zeros_like(p)
+
     @_use_grad
     def step(self, closure=None):
         """One Adamax step over every parameter with a gradient."""
@@ -24,16 +29,7 @@ class Adamax(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
             beta1, beta2 = (float(b) for b in group['betas'])
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("Adamax does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _step_tensor()
-                    state['exp_avg'] = _zeros_like(p)
-                    state['exp_inf'] = _zeros_like(p)
+            for p, state in self._grads_and_states(group, "Adamax does not support sparse gradients"):
                 st = state['step']
                 st._data += 1
                 with on_device(p._data):

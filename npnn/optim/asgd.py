@@ -24,6 +24,12 @@ class ASGD(Optimizer):
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
+    def _init_state(self, group, p, state):
+        state['step'] = _step_tensor()
+        state['eta'] = _f32_scalar(float(_to_scalar(group['lr'])))
+        state['mu'] = _f32_scalar(1.0)
+        state['ax'] = _zeros_like(p)
+
     @_use_grad
     def step(self, closure=None):
         """One ASGD step over every parameter with a gradient."""
@@ -31,17 +37,7 @@ class ASGD(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
             lambd, alpha, t0 = float(group['lambd']), float(group['alpha']), float(group['t0'])
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("ASGD does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _step_tensor()
-                    state['eta'] = _f32_scalar(lr)
-                    state['mu'] = _f32_scalar(1.0)
-                    state['ax'] = _zeros_like(p)
+            for p, state in self._grads_and_states(group, "ASGD does not support sparse gradients"):
                 st = state['step']
                 st._data += 1
                 with on_device(p._data):

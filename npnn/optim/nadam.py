@@ -24,6 +24,12 @@ class NAdam(Optimizer):
                         capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _init_state(self, group, p, state):
+        state['step'] = _step_tensor()
+        state['mu_product'] = Tensor._make(np.array(1.0, dtype=np.float32))
+        state['exp_avg'] = _zeros_like(p)
+        state['exp_avg_sq'] = _zeros_like(p)
+
     @_use_grad
     def step(self, closure=None):
         """One NAdam step over every parameter with a gradient."""
@@ -32,17 +38,7 @@ class NAdam(Optimizer):
             lr = float(_to_scalar(group['lr']))
             beta1, beta2 = (float(b) for b in group['betas'])
             md = float(group['momentum_decay'])
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("NAdam does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _step_tensor()
-                    state['mu_product'] = Tensor._make(np.array(1.0, dtype=np.float32))
-                    state['exp_avg'] = _zeros_like(p)
-                    state['exp_avg_sq'] = _zeros_like(p)
+            for p, state in self._grads_and_states(group, "NAdam does not support sparse gradients"):
                 st = state['step']
                 st._data += 1
                 step = float(st._data)

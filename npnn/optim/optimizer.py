@@ -425,6 +425,24 @@ class Optimizer:
         """The group's parameters that have a gradient (frozen ones, grad None, are skipped)."""
         return [p for p in group['params'] if p._grad is not None]
 
+    def _init_state(self, group, p, state):
+        """Fill the empty per-parameter ``state`` of ``p`` (an optimizer's first step on it)."""
+
+    def _grads_and_states(self, group, sparse_error=None):
+        """Yield ``(p, state)`` for each parameter of ``group`` with a gradient, creating its state first.
+
+        With ``sparse_error``, a sparse gradient raises RuntimeError with that message.
+        """
+        for p in group['params']:
+            if p._grad is None:
+                continue
+            if sparse_error is not None and p._grad.is_sparse:
+                raise RuntimeError(sparse_error)
+            state = self.state[p]
+            if len(state) == 0:
+                self._init_state(group, p, state)
+            yield p, state
+
 
 def _grad_array(p):
     return p._grad._data

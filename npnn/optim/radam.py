@@ -19,6 +19,11 @@ class RAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _init_state(self, group, p, state):
+        state['step'] = _step_tensor()
+        state['exp_avg'] = _zeros_like(p)
+        state['exp_avg_sq'] = _zeros_like(p)
+
     @_use_grad
     def step(self, closure=None):
         """One RAdam step over every parameter with a gradient."""
@@ -26,16 +31,7 @@ class RAdam(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
             beta1, beta2 = (float(b) for b in group['betas'])
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("RAdam does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _step_tensor()
-                    state['exp_avg'] = _zeros_like(p)
-                    state['exp_avg_sq'] = _zeros_like(p)
+            for p, state in self._grads_and_states(group, "RAdam does not support sparse gradients"):
                 st = state['step']
                 st._data += 1
                 with on_device(p._data):

@@ -18,6 +18,14 @@ class RMSprop(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _init_state(self, group, p, state):
+        state['step'] = _step_tensor()
+        state['square_avg'] = _zeros_like(p)
+        if float(group['momentum']) > 0:
+            state['momentum_buffer'] = _zeros_like(p)
+        if group['centered']:
+            state['grad_avg'] = _zeros_like(p)
+
     @_use_grad
     def step(self, closure=None):
         """One RMSprop step over every parameter with a gradient."""
@@ -25,19 +33,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
             momentum, centered = float(group['momentum']), group['centered']
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("RMSprop does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _step_tensor()
-                    state['square_avg'] = _zeros_like(p)
-                    if momentum > 0:
-                        state['momentum_buffer'] = _zeros_like(p)
-                    if centered:
-                        state['grad_avg'] = _zeros_like(p)
+            for p, state in self._grads_and_states(group, "RMSprop does not support sparse gradients"):
                 state['step']._data += 1
                 with on_device(p._data):
                     F.rmsprop(p._data, p._grad._data, state['square_avg']._data,

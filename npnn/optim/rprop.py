@@ -19,6 +19,11 @@ class Rprop(Optimizer):
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
+    def _init_state(self, group, p, state):
+        state['step'] = _step_tensor()
+        state['prev'] = _zeros_like(p)
+        state['step_size'] = _zeros_like(p, float(_to_scalar(group['lr'])))
+
     @_use_grad
     def step(self, closure=None):
         """One Rprop step over every parameter with a gradient."""
@@ -26,16 +31,7 @@ class Rprop(Optimizer):
         for group in self.param_groups:
             etaminus, etaplus = group['etas']
             smin, smax = group['step_sizes']
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                if p._grad.is_sparse:
-                    raise RuntimeError("Rprop does not support sparse gradients")
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = _step_tensor()
-                    state['prev'] = _zeros_like(p)
-                    state['step_size'] = _zeros_like(p, float(_to_scalar(group['lr'])))
+            for p, state in self._grads_and_states(group, "Rprop does not support sparse gradients"):
                 state['step']._data += 1
                 with on_device(p._data):
                     F.rprop(p._data, p._grad._data, state['prev']._data, state['step_size']._data,

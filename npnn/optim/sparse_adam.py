@@ -28,6 +28,11 @@ class SparseAdam(Optimizer):
             raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not support complex "
                              "parameters")
 
+    def _init_state(self, group, p, state):
+        state['step'] = 0
+        state['exp_avg'] = _zeros_like(p)
+        state['exp_avg_sq'] = _zeros_like(p)
+
     @_use_grad
     def step(self, closure=None):
         """One SparseAdam step over every parameter with a gradient."""
@@ -35,14 +40,7 @@ class SparseAdam(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
             beta1, beta2 = (float(b) for b in group['betas'])
-            for p in group['params']:
-                if p._grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state['step'] = 0
-                    state['exp_avg'] = _zeros_like(p)
-                    state['exp_avg_sq'] = _zeros_like(p)
+            for p, state in self._grads_and_states(group):
                 state['step'] += 1
                 with on_device(p._data):
                     F.sparse_adam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data,
