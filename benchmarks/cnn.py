@@ -10,12 +10,13 @@ npnn / PyTorch, forward-only times and a per-layer split (forward and backward o
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks._common import blas_threads, print_table, timeit, try_torch  # noqa: E402
+from benchmarks._common import blas_threads, print_table, try_torch  # noqa: E402
 
 
 def _weights(seed=0):
@@ -62,67 +63,66 @@ class _Net:
         return loss
 
 
-def _layer_times(lib, dev, batch, steps, sync):
-    """Forward and backward ms of each conv/pool layer alone, on the shapes the network feeds it."""
+def _paired(fns, steps, sync, rounds=7, warmup=2):
+    """Time several callables in alternating rounds (so background load hits them alike); returns per
+    callable (median, best) milliseconds per call over the rounds."""
+    for f in fns:
+        for _ in range(warmup):
+            f()
+    per = max(1, steps // rounds)
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for i, f in enumerate(fns):
+            if sync[i]:
+                sync[i]()
+            t0 = time.perf_counter()
+            for _ in range(per):
+                f()
+            if sync[i]:
+                sync[i]()
+            times[i].append((time.perf_counter() - t0) * 1000.0 / per)
+    return [(sorted(t)[len(t) // 2], min(t)) for t in times]
+
+
+def _layers(lib, dev, batch):
+    """Each conv/pool layer alone, on the shapes the network feeds it: name -> (fwd, fwd+bwd) callables."""
     rng = np.random.default_rng(1)
     nn = lib.nn
-    layers = [('conv1 1->16 k5', nn.Conv2d(1, 16, 5, padding=2).to(dev), (batch, 1, 28, 28)),
-              ('pool1 2x2', nn.MaxPool2d(2), (batch, 16, 28, 28)),
-              ('conv2 16->32 k5', nn.Conv2d(16, 32, 5, padding=2).to(dev), (batch, 16, 14, 14)),
-              ('pool2 2x2', nn.MaxPool2d(2), (batch, 32, 14, 14))]
-    res = {}
-    for name, layer, shape in layers:
-        x = lib.tensor(rng.standard_normal(shape).astype(np.float32), device=dev, requires_grad=True)
+    specs = [('conv1 1->16 k5', lambda: nn.Conv2d(1, 16, 5, padding=2).to(dev), (batch, 1, 28, 28), False),
+             ('pool1 2x2', lambda: nn.MaxPool2d(2), (batch, 16, 28, 28), True),
+             ('conv2 16->32 k5', lambda: nn.Conv2d(16, 32, 5, padding=2).to(dev), (batch, 16, 14, 14), True),
+             ('pool2 2x2', lambda: nn.MaxPool2d(2), (batch, 32, 14, 14), True)]
+    out = {}
+    for name, mk, shape, need_x in specs:
+        layer = mk()
+        x = lib.tensor(rng.standard_normal(shape).astype(np.float32), device=dev, requires_grad=need_x)
         with lib.no_grad():
             gshape = tuple(layer(x).shape)
         g = lib.tensor(rng.standard_normal(gshape).astype(np.float32), device=dev)
 
-        def fwd():
-            return layer(x)
+        def fwd(layer=layer, x=x):
+            with lib.no_grad():
+                return layer(x)
 
-        def fwd_bwd():
+        def fwd_bwd(layer=layer, x=x, g=g):
             x.grad = None
             for p in layer.parameters():
                 p.grad = None
             layer(x).backward(g)
-
-        tf = timeit(fwd, steps, sync=sync)
-        tfb = timeit(fwd_bwd, steps, sync=sync)
-        res[name] = (tf, max(tfb - tf, 0.0))
-    return res
+        out[name] = (fwd, fwd_bwd)
+    return out
 
 
 def _sync_for(lib, device):
     if device == 'cpu':
         return None
-    if lib.__name__ == 'torch':
-        return lib.cuda.synchronize
     return lib.cuda.synchronize
 
 
-def _bench(lib, device, batch, steps, weights, x_np, y_np):
-    dev = device
-    sync = _sync_for(lib, device)
-    net = _Net(lib, dev, weights)
-    x = lib.tensor(x_np, device=dev)
-    y = lib.tensor(y_np, device=dev)
-    step_ms = timeit(lambda: net.step(x, y), steps, sync=sync)
-
-    def fwd():
-        return lib.nn.functional.cross_entropy(net.forward(x), y)
-    fwd_ms = timeit(fwd, steps, sync=sync)
-
-    def infer():
-        with lib.no_grad():
-            return net.forward(x)
-    infer_ms = timeit(infer, steps, sync=sync)
-    layers = _layer_times(lib, dev, batch, steps, sync)
-    return {'step_ms': step_ms, 'forward_ms': fwd_ms, 'inference_ms': infer_ms, 'layers': layers,
-            'loss': float(net.step(x, y).item())}
-
-
 def run(device='cpu', batch=64, steps=30, threads=None):
-    """Time the training step for npnn (and PyTorch when installed); returns a dict of timings in ms."""
+    """Time the training step of npnn and (when installed) PyTorch, alternating rounds; returns a dict of
+    milliseconds: per library ``step_ms``, ``forward_ms`` (forward + loss, recording), ``inference_ms``
+    (no_grad), ``layers`` {name: (forward, backward)}, each a median over rounds, plus ``*_best`` minima."""
     import npnn
     torch = try_torch()
     threads = threads or blas_threads()
@@ -130,13 +130,39 @@ def run(device='cpu', batch=64, steps=30, threads=None):
     x_np = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
     y_np = rng.integers(0, 10, size=batch).astype(np.int64)
     weights = _weights()
-    out = {'device': device, 'batch': batch, 'threads': threads}
-    out['npnn'] = _bench(npnn, device, batch, steps, weights, x_np, y_np)
+    libs = [npnn]
     if torch is not None:
         torch.set_num_threads(threads)
-        tdev = 'cuda' if device.startswith('cuda') else 'cpu'
-        out['torch'] = _bench(torch, tdev, batch, steps, weights, x_np, y_np)
+        libs.append(torch)
+    out = {'device': device, 'batch': batch, 'threads': threads}
+    ctx = []
+    for lib in libs:
+        dev = device if lib is npnn else ('cuda' if device.startswith('cuda') else 'cpu')
+        net = _Net(lib, dev, weights)
+        x, y = lib.tensor(x_np, device=dev), lib.tensor(y_np, device=dev)
+        ctx.append((lib, dev, net, x, y, _sync_for(lib, device)))
+    syncs = [c[5] for c in ctx]
+    step = _paired([lambda c=c: c[2].step(c[3], c[4]) for c in ctx], steps, syncs)
+    fwd = _paired([lambda c=c: c[0].nn.functional.cross_entropy(c[2].forward(c[3]), c[4]) for c in ctx], steps, syncs)
+
+    def infer(c):
+        with c[0].no_grad():
+            return c[2].forward(c[3])
+    inf = _paired([lambda c=c: infer(c) for c in ctx], steps, syncs)
+    layer_fns = [_layers(c[0], c[1], batch) for c in ctx]
+    for i, c in enumerate(ctx):
+        out[c[0].__name__] = {'step_ms': step[i][0], 'step_ms_best': step[i][1], 'forward_ms': fwd[i][0],
+                              'forward_ms_best': fwd[i][1], 'inference_ms': inf[i][0],
+                              'inference_ms_best': inf[i][1], 'layers': {},
+                              'loss': float(c[2].step(c[3], c[4]).item())}
+    for name in layer_fns[0]:
+        f = _paired([lf[name][0] for lf in layer_fns], steps, syncs)
+        fb = _paired([lf[name][1] for lf in layer_fns], steps, syncs)
+        for i, c in enumerate(ctx):
+            out[c[0].__name__]['layers'][name] = (f[i][1], max(fb[i][1] - f[i][1], 0.0))
+    if torch is not None:
         out['ratio'] = out['npnn']['step_ms'] / out['torch']['step_ms']
+        out['ratio_best'] = out['npnn']['step_ms_best'] / out['torch']['step_ms_best']
         out['forward_ratio'] = out['npnn']['forward_ms'] / out['torch']['forward_ms']
     return out
 
@@ -152,11 +178,14 @@ def main():
     print(f"LeNet-style CNN step, batch {r['batch']}, device {r['device']}, threads {r['threads']} "
           f"(PyTorch set to the same)")
     libs = [k for k in ('npnn', 'torch') if k in r]
-    rows = [{'lib': k, 'step ms': r[k]['step_ms'], 'forward ms': r[k]['forward_ms'],
-             'inference ms': r[k]['inference_ms'], 'loss': r[k]['loss']} for k in libs]
-    print_table('whole step', rows, ['lib', 'step ms', 'forward ms', 'inference ms', 'loss'])
+    rows = [{'lib': k, 'step ms': r[k]['step_ms'], 'best step ms': r[k]['step_ms_best'],
+             'forward ms': r[k]['forward_ms'], 'inference ms': r[k]['inference_ms'], 'loss': r[k]['loss']}
+            for k in libs]
+    print_table('whole step (median and best of alternating rounds)', rows,
+                ['lib', 'step ms', 'best step ms', 'forward ms', 'inference ms', 'loss'])
     if 'ratio' in r:
-        print(f"ratio npnn/PyTorch: step {r['ratio']:.2f}x, forward {r['forward_ratio']:.2f}x")
+        print(f"ratio npnn/PyTorch: step {r['ratio']:.2f}x (best rounds {r['ratio_best']:.2f}x), "
+              f"forward {r['forward_ratio']:.2f}x")
     rows = []
     for name in r['npnn']['layers']:
         row = {'layer': name}
@@ -165,7 +194,8 @@ def main():
             row[f'{k} fwd'] = f
             row[f'{k} bwd'] = b
         rows.append(row)
-    print_table('per layer (ms)', rows, ['layer'] + [f'{k} {p}' for k in libs for p in ('fwd', 'bwd')])
+    print_table('per layer, best rounds (ms; fwd under no_grad, bwd = fwd+bwd - fwd)', rows,
+                ['layer'] + [f'{k} {p}' for k in libs for p in ('fwd', 'bwd')])
 
 
 if __name__ == '__main__':
