@@ -254,3 +254,34 @@ def test_pack_pad_utilities():
     assert isinstance(moved, nrnn.PackedSequence)
     with pytest.raises(ValueError, match='total_length'):
         nrnn.pad_packed_sequence(np_, total_length=2)
+
+
+def test_packed_lstm_with_projection():
+    I, H, P, L = 3, 5, 2, 2
+    lengths = [4, 2, 3]
+    tm, nm = _pair('LSTM', I, H, num_layers=L, proj_size=P, bidirectional=True)
+    x = np.random.default_rng(7).standard_normal((4, 3, I)).astype(np.float32)
+    res = {}
+    for lib, m, U in ((npnn, nm, nrnn), (torch, tm, trnn)):
+        xi = _leaf(x, lib)
+        out, (h, c) = m(U.pack_padded_sequence(xi, lengths, enforce_sorted=False))
+        outs = [out.data, h, c]
+        _loss(outs, lib).backward()
+        res[lib] = ([xi], outs)
+    for a, b in zip(res[npnn][1], res[torch][1]):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), **TOL)
+    _check_grads(tm, nm, zip(res[npnn][0], res[torch][0]))
+
+
+def test_one_graph_node_per_layer_and_direction():
+    m = npnn.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    y, _ = m(npnn.randn(30, 2, 3))
+    seen, stack = set(), [y.grad_fn]
+    while stack:
+        n = stack.pop()
+        if n is None or id(n) in seen or not hasattr(n, 'next_functions'):
+            continue
+        seen.add(id(n))
+        stack += [f for f, _ in n.next_functions]
+    # 4 layer/direction nodes, 2 concatenations: the graph does not grow with the 30 time steps
+    assert len(seen) < 12
