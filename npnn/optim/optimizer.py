@@ -10,6 +10,7 @@ import numpy as np
 from ..tensor import Tensor
 from ..backend.device import array_to, device_of, on_device, array_module
 from ..autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from ..utils.hooks import _add_hook
 
 __all__ = ['Optimizer', 'required', 'register_optimizer_step_pre_hook', 'register_optimizer_step_post_hook']
 
@@ -27,37 +28,14 @@ _global_pre_hooks = OrderedDict()
 _global_post_hooks = OrderedDict()
 
 
-class _Handle:
-    """A removable hook handle (``handle.remove()``)."""
-    _next = [0]
-
-    def __init__(self, table):
-        self._table = table
-        self.id = _Handle._next[0]
-        _Handle._next[0] += 1
-
-    def remove(self):
-        self._table.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
 def register_optimizer_step_pre_hook(hook):
     """A pre-hook ``hook(optimizer, args, kwargs)`` run before every optimizer's step."""
-    h = _Handle(_global_pre_hooks)
-    _global_pre_hooks[h.id] = hook
-    return h
+    return _add_hook(_global_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook):
     """A post-hook ``hook(optimizer, args, kwargs)`` run after every optimizer's step."""
-    h = _Handle(_global_post_hooks)
-    _global_post_hooks[h.id] = hook
-    return h
+    return _add_hook(_global_post_hooks, hook)
 
 
 def _to_scalar(x):
@@ -273,32 +251,25 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     # --- hooks ------------------------------------------------------------------------------------------------
-    def _register(self, table, hook, prepend=False):
-        h = _Handle(table)
-        table[h.id] = hook
-        if prepend:
-            table.move_to_end(h.id, last=False)
-        return h
-
     def register_step_pre_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` before each step; may return new ``(args, kwargs)``."""
-        return self._register(self._optimizer_step_pre_hooks, hook)
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` after each step."""
-        return self._register(self._optimizer_step_post_hooks, hook)
+        return _add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
-        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend=prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
-        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend=prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
-        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend=prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
-        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend=prepend)
 
     # --- state dict -------------------------------------------------------------------------------------------
     def state_dict(self):

@@ -3,7 +3,6 @@ import functools
 import itertools
 import threading
 import warnings
-import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -11,6 +10,7 @@ from ...tensor import Tensor
 from ...autograd.grad_mode import state as _grad_state, no_grad
 from ...autograd.node import Node
 from ..parameter import Parameter, Buffer, UninitializedTensorMixin
+from ...utils.hooks import RemovableHandle, _add_hook
 
 __all__ = ['Module', 'RemovableHandle', 'register_module_forward_pre_hook', 'register_module_forward_hook',
            'register_module_full_backward_hook', 'register_module_full_backward_pre_hook']
@@ -32,36 +32,6 @@ def _addindent(text, spaces):
     if len(lines) == 1:
         return text
     return lines[0] + '\n' + '\n'.join(' ' * spaces + ln for ln in lines[1:])
-
-
-class RemovableHandle:
-    """A handle that removes a hook from the dict(s) it was registered in: ``handle.remove()`` or ``with``."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = next(RemovableHandle._ids)
-        if extra_dict is None:
-            extra = ()
-        elif isinstance(extra_dict, (list, tuple)):
-            extra = extra_dict
-        else:
-            extra = (extra_dict,)
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra)
-
-    def remove(self):
-        """Unregister the hook (a no-op when already removed)."""
-        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
-            d = ref()
-            if d is not None and self.id in d:
-                del d[self.id]
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 _IncompatibleKeysBase = namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])
@@ -90,15 +60,12 @@ _global_backward_pre_hooks = OrderedDict()
 
 def register_module_forward_pre_hook(hook):
     """A forward pre-hook ``hook(module, args)`` run for every module (before its own)."""
-    h = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[h.id] = hook
-    return h
+    return _add_hook(_global_forward_pre_hooks, hook)
 
 
 def register_module_forward_hook(hook, *, always_call=False):
     """A forward hook ``hook(module, args, output)`` run for every module (before its own)."""
-    h = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
-    _global_forward_hooks[h.id] = hook
+    h = _add_hook(_global_forward_hooks, hook, extra_dict=_global_forward_hooks_always_called)
     if always_call:
         _global_forward_hooks_always_called[h.id] = True
     return h
@@ -106,16 +73,12 @@ def register_module_forward_hook(hook, *, always_call=False):
 
 def register_module_full_backward_hook(hook):
     """A full backward hook ``hook(module, grad_input, grad_output)`` for every module."""
-    h = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[h.id] = hook
-    return h
+    return _add_hook(_global_backward_hooks, hook)
 
 
 def register_module_full_backward_pre_hook(hook):
     """A backward pre-hook ``hook(module, grad_output)`` for every module."""
-    h = RemovableHandle(_global_backward_pre_hooks)
-    _global_backward_pre_hooks[h.id] = hook
-    return h
+    return _add_hook(_global_backward_pre_hooks, hook)
 
 
 # --- full backward hooks: identity nodes around a call's inputs and outputs ---------------------------------
@@ -515,36 +478,26 @@ class Module:
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Run ``hook(module, args)`` (or ``hook(module, args, kwargs)`` with ``with_kwargs``) before forward;
         a returned value replaces the arguments."""
-        h = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[h.id] = hook
+        h = _add_hook(self._forward_pre_hooks, hook, prepend=prepend, extra_dict=self._forward_pre_hooks_with_kwargs)
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[h.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(h.id, last=False)
         return h
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """Run ``hook(module, args, output)`` (or ``hook(module, args, kwargs, output)``) after forward; a
         returned value replaces the output. ``always_call`` runs it even when forward raises."""
-        h = RemovableHandle(self._forward_hooks, extra_dict=[self._forward_hooks_with_kwargs,
-                                                              self._forward_hooks_always_called])
-        self._forward_hooks[h.id] = hook
+        h = _add_hook(self._forward_hooks, hook, prepend=prepend,
+                      extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
         if with_kwargs:
             self._forward_hooks_with_kwargs[h.id] = True
         if always_call:
             self._forward_hooks_always_called[h.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(h.id, last=False)
         return h
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """Run ``hook(module, grad_output)`` when the gradients of the outputs are known; it may return new
         ``grad_output``."""
-        h = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[h.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(h.id, last=False)
-        return h
+        return _add_hook(self._backward_pre_hooks, hook, prepend=prepend)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """Run ``hook(module, grad_input, grad_output)`` when the gradients of the inputs are computed; it may
@@ -553,11 +506,7 @@ class Module:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
                                "Please use only one of them.")
         self._is_full_backward_hook = True
-        h = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[h.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(h.id, last=False)
-        return h
+        return _add_hook(self._backward_hooks, hook, prepend=prepend)
 
     def register_backward_hook(self, hook):
         """Deprecated form of ``register_full_backward_hook`` (runs as a full backward hook here)."""
@@ -565,9 +514,7 @@ class Module:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
                                "Please use only one of them.")
         self._is_full_backward_hook = False
-        h = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[h.id] = hook
-        return h
+        return _add_hook(self._backward_hooks, hook)
 
     def _call_impl(self, *args, **kwargs):
         d = self.__dict__
@@ -815,9 +762,7 @@ class Module:
 
     # --- state dict ---------------------------------------------------------------------------------------
     def _register_state_dict_hook(self, hook):
-        h = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[h.id] = hook
-        return h
+        return _add_hook(self._state_dict_hooks, hook)
 
     def register_state_dict_post_hook(self, hook):
         """Run ``hook(module, state_dict, prefix, local_metadata)`` after this module's part is saved."""
@@ -825,14 +770,10 @@ class Module:
 
     def register_state_dict_pre_hook(self, hook):
         """Run ``hook(module, prefix, keep_vars)`` before this module's part is saved."""
-        h = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[h.id] = hook
-        return h
+        return _add_hook(self._state_dict_pre_hooks, hook)
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        h = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[h.id] = functools.partial(hook, self) if with_module else hook
-        return h
+        return _add_hook(self._load_state_dict_pre_hooks, functools.partial(hook, self) if with_module else hook)
 
     def register_load_state_dict_pre_hook(self, hook):
         """Run ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
@@ -841,9 +782,7 @@ class Module:
 
     def register_load_state_dict_post_hook(self, hook):
         """Run ``hook(module, incompatible_keys)`` after ``load_state_dict``; it may edit the key lists."""
-        h = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[h.id] = hook
-        return h
+        return _add_hook(self._load_state_dict_post_hooks, hook)
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         """Put this module's own parameters and persistent buffers (not its children's) in ``destination``."""
