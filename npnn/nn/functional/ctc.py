@@ -78,6 +78,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise RuntimeError(f"Expected input_lengths to have value at most {Tn}, but got value {int(il.max())} "
                            f"(while checking arguments for ctc_loss_cpu)")
     tg = targets._data if isinstance(targets, T_) else xp.asarray(targets)
+    if array_module(tg) is not xp:  # CPU targets with GPU log-probs, as PyTorch allows
+        tg = xp.asarray(tg)
     if unbatched and tg.ndim == 1 and tg.shape[0] >= int(tl[0]) and tl.size == 1:
         tg = tg[None, :]
     S = int(tl.max()) if tl.size else 0
