@@ -3,8 +3,6 @@ RMSNorm."""
 import numbers
 import warnings
 
-import numpy as np
-
 from .module import Module
 from ..parameter import Parameter
 from .. import functional as F
@@ -14,6 +12,26 @@ from ...backend import dtypes
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
            'LayerNorm', 'GroupNorm', 'LocalResponseNorm', 'RMSNorm']
+
+
+def _affine_parameters(module, affine, shape, bias, device, dtype):
+    """Register ``weight`` (and ``bias`` unless ``bias`` is False) of ``shape``, or both as None without ``affine``."""
+    if affine:
+        module.weight = Parameter(creation.empty(shape, device=device, dtype=dtype))
+        if bias:
+            module.bias = Parameter(creation.empty(shape, device=device, dtype=dtype))
+        else:
+            module.register_parameter('bias', None)
+    else:
+        module.register_parameter('weight', None)
+        module.register_parameter('bias', None)
+
+
+def _reset_affine(module, affine):
+    if affine:
+        init.ones_(module.weight)
+        if module.bias is not None:
+            init.zeros_(module.bias)
 
 
 class _NormBase(Module):
@@ -27,15 +45,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(creation.empty(num_features, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(creation.empty(num_features, device=device, dtype=dtype))
-            else:
-                self.register_parameter('bias', None)
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
+        _affine_parameters(self, affine, num_features, bias, device, dtype)
         if track_running_stats:
             self.register_buffer('running_mean', creation.zeros(num_features, device=device, dtype=dtype))
             self.register_buffer('running_var', creation.ones(num_features, device=device, dtype=dtype))
@@ -54,10 +64,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def _check_input_dim(self, input):
         raise NotImplementedError
@@ -78,6 +85,13 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
+    _input_dims = ()  # the input ranks a subclass accepts
+
+    def _check_input_dim(self, input):
+        if input.dim() not in self._input_dims:
+            allowed = ' or '.join(f'{d}D' for d in self._input_dims)
+            raise ValueError(f"expected {allowed} input (got {input.dim()}D input)")
+
     def forward(self, input):
         self._check_input_dim(input)
         factor = self._factor()
@@ -90,26 +104,17 @@ class _BatchNorm(_NormBase):
 
 class BatchNorm1d(_BatchNorm):
     """Batch norm over (N, C) or (N, C, L) input."""
-
-    def _check_input_dim(self, input):
-        if input.dim() not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+    _input_dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch norm over (N, C, H, W) input."""
-
-    def _check_input_dim(self, input):
-        if input.dim() != 4:
-            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+    _input_dims = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
     """Batch norm over (N, C, D, H, W) input."""
-
-    def _check_input_dim(self, input):
-        if input.dim() != 5:
-            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+    _input_dims = (5,)
 
 
 class _InstanceNorm(_NormBase):
@@ -163,22 +168,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty(self.normalized_shape, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(creation.empty(self.normalized_shape, device=device, dtype=dtype))
-            else:
-                self.register_parameter('bias', None)
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
+        _affine_parameters(self, elementwise_affine, self.normalized_shape, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.elementwise_affine)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -196,22 +190,11 @@ class GroupNorm(Module):
         if num_channels % num_groups != 0:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
-            else:
-                self.register_parameter('bias', None)
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
+        _affine_parameters(self, affine, num_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
