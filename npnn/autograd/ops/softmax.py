@@ -72,18 +72,22 @@ def _log_softmax_arr(a, ax):
     return s
 
 
+def _output(input, r, node_cls, ax):
+    """The result array ``r`` as a tensor; when ``input`` records, with a ``node_cls`` node that keeps the output."""
+    if not recording(input):
+        return make(r)
+    n = node_cls((input,))
+    n.ax = ax
+    n.saved, n.versions = (), ()
+    out = make(r, n)
+    n.save_output(out)
+    return out
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``exp(x) / sum(exp(x))`` along ``dim``."""
     input, a, ax = _prep(input, dim, dtype, 'softmax')
-    r = _softmax_arr(a, ax)
-    if recording(input):
-        n = SoftmaxBackward0((input,))
-        n.ax = ax
-        n.saved, n.versions = (), ()
-        out = make(r, n)
-        n.save_output(out)
-        return out
-    return make(r)
+    return _output(input, _softmax_arr(a, ax), SoftmaxBackward0, ax)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
@@ -98,12 +102,4 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``log(softmax(x))`` along ``dim``, through log-sum-exp."""
     input, a, ax = _prep(input, dim, dtype, 'log_softmax')
-    r = _log_softmax_arr(a, ax)
-    if recording(input):
-        n = LogSoftmaxBackward0((input,))
-        n.ax = ax
-        n.saved, n.versions = (), ()
-        out = make(r, n)
-        n.save_output(out)
-        return out
-    return make(r)
+    return _output(input, _log_softmax_arr(a, ax), LogSoftmaxBackward0, ax)
