@@ -76,6 +76,15 @@ def bench_dataloader(device, quick):
     return rows
 
 
+def _fastest(rows):
+    """One row from repeated runs of the same workload: the smallest time in each column."""
+    out = dict(rows[0])
+    for key in ('npnn', 'torch', 'numpy'):
+        values = [r[key] for r in rows if r.get(key) is not None]
+        out[key] = min(values) if values else None
+    return out
+
+
 def machine():
     """One line naming the CPU, the core count, BLAS threads and library versions."""
     import numpy
@@ -120,6 +129,8 @@ def main(argv=None):
     ap.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
     ap.add_argument('--only', nargs='+', choices=NAMES, default=NAMES)
     ap.add_argument('--quick', action='store_true', help='fewer steps (noisier)')
+    ap.add_argument('--repeat', type=int, default=1,
+                    help='run each benchmark N times and keep the fastest of each column (steadier on a busy machine)')
     args = ap.parse_args(argv)
     torch = try_torch()
     if torch is not None:
@@ -129,7 +140,8 @@ def main(argv=None):
     for name in args.only:
         t0 = time.perf_counter()
         try:
-            rows += globals()[f'bench_{name}'](args.device, args.quick)
+            runs = [globals()[f'bench_{name}'](args.device, args.quick) for _ in range(max(1, args.repeat))]
+            rows += [_fastest(same) for same in zip(*runs)]
         except Exception as e:  # report it and keep going
             traceback.print_exc()
             rows.append({'workload': name, 'error': f'{type(e).__name__}: {e}'[:80]})
