@@ -130,7 +130,7 @@ def im2col(x, kernel, stride, dilation, out_shape):
     xp = array_module(x)
     n, c = x.shape[:2]
     d = len(kernel)
-    cols = xp.empty((c,) + tuple(kernel) + (n,) + tuple(out_shape), dtype=x.dtype)
+    cols = take((c,) + tuple(kernel) + (n,) + tuple(out_shape), x.dtype, xp)
     xt = x.transpose((1, 0) + tuple(range(2, 2 + d)))  # (C, N, *spatial) view
     for off in np.ndindex(*kernel):
         sl = tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)

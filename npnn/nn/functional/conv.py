@@ -123,7 +123,7 @@ class ConvolutionBackward0(Node):
 
     def release(self):
         super().release()
-        if getattr(self, 'wide', False) and self.cols is not None:
+        if self.cols is not None:
             give(self.cols)
         self.cols = None
 
@@ -311,14 +311,14 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, d):
             ctx = (cols.shape, xpad.shape)
         if unbatched:
             out = out[0]
-    if wide and not recording(input, weight, bias):
+    if not recording(input, weight, bias):
         give(cols)
     if recording(input, weight, bias):
         node = ConvolutionBackward0((input, weight, bias))
         node.save(input, weight)
         node.w = w
         node.cols = cols if weight._rg else None
-        if wide and not weight._rg:
+        if not weight._rg:
             give(cols)
         node.wide = wide
         node.ctx = ctx
@@ -434,6 +434,7 @@ class ConvolutionBackward1(Node):
                     gx = make(gx[0] if self.unbatched else gx)
                 if need_w:
                     gw = make(_gemm_w(self.x2, cols2, groups).reshape(w.shape))
+                give(cols)
         return gx, gw, gb
 
 
