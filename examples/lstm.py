@@ -173,7 +173,7 @@ class RowClassifier(nn.Module):
         self.head = nn.Linear(hidden, num_classes)
 
     def forward(self, images):
-        rows = images.flatten(0, 1) if images.dim() == 4 else images  # (N, 1, H, W) -> (N, H, W)
+        rows = images.squeeze(1)  # (N, 1, H, W) -> (N, H, W): H steps of W features
         _, (h, _) = self.lstm(rows)
         return self.head(h[-1])
 
