@@ -156,3 +156,23 @@ def test_conv_lenet_shapes_float32(device):
     """The benchmark network's two convs, compared at full size (float32 throughout)."""
     compare(lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, padding=2), randn(4, 16, 14, 14, seed=1),
             randn(32, 16, 5, 5, seed=2), randn(32, seed=3), device=device, rtol=1e-4, atol=2e-4)
+
+
+def test_interleaved_graphs_and_retain_graph(device):
+    """Several graphs alive at once (work buffers are reused between steps) and retain_graph backward twice."""
+    import npnn
+    xs = [randn(4, 16, 14, 14, seed=s) for s in (1, 2)]
+    w, b = randn(8, 16, 5, 5, seed=3), randn(8, seed=4)
+    grads = {}
+    for L in (npnn, torch):
+        wt = L.tensor(w, requires_grad=True) if L is torch else L.tensor(w, device=device, requires_grad=True)
+        bt = L.tensor(b, requires_grad=True) if L is torch else L.tensor(b, device=device, requires_grad=True)
+        xt = [L.tensor(x, requires_grad=True) if L is torch else L.tensor(x, device=device, requires_grad=True)
+              for x in xs]
+        ys = [L.nn.functional.conv2d(x, wt, bt, padding=2).pow(2).sum() for x in xt]
+        ys[1].backward(retain_graph=True)
+        ys[0].backward()
+        ys[1].backward()
+        grads[L.__name__] = [wt.grad, bt.grad] + [x.grad for x in xt]
+    for a, t in zip(grads['npnn'], grads['torch']):
+        np.testing.assert_allclose(a.cpu().numpy(), t.numpy(), rtol=1e-4, atol=1e-3)
