@@ -73,7 +73,7 @@ class CharLM(nn.Module):
         return self.head(out), state
 
 
-def generate(model, prompt_ids, length, device, temperature=0.8):
+def generate(model, prompt_ids, length, device, temperature=0.6):
     """Sample ``length`` character ids after ``prompt_ids``, carrying the LSTM state."""
     model.eval()
     out = list(prompt_ids)
@@ -154,7 +154,7 @@ def run_charlm(args, device, paths):
         _common.save_plot(paths['plot'], history, 'LSTM character model', 'held-out perplexity')
         print(f"wrote {paths['plot']}")
     prompt = [index[c] for c in text[:16]]
-    sample = ''.join(chars[i] for i in generate(model, prompt, args.sample_len, device))
+    sample = ''.join(chars[i] for i in generate(model, prompt, args.sample_len, device, args.temperature))
     print(f'--- sample (prompt: the first 16 characters) ---\n{sample}\n---')
     if history['perplexity']:
         print(f"charlm: held-out perplexity {history['perplexity'][-1]:.2f} "
@@ -248,6 +248,7 @@ def main(argv=None):
                         help='characters from one training window to the next (default: --seq-len)')
     parser.add_argument('--hidden', type=int, default=128, help='LSTM hidden size for charlm, half for digits')
     parser.add_argument('--sample-len', type=int, default=300, help='characters to generate (default: 300)')
+    parser.add_argument('--temperature', type=float, default=0.6, help='sampling temperature (default: 0.6)')
     args = parser.parse_args(argv)
 
     device = torch.device(args.device)
