@@ -161,8 +161,8 @@ def test_conv_lenet_shapes_float32(device):
 def test_interleaved_graphs_and_retain_graph(device):
     """Several graphs alive at once (work buffers are reused between steps) and retain_graph backward twice."""
     import npnn
-    xs = [randn(4, 16, 14, 14, seed=s) for s in (1, 2)]
-    w, b = randn(8, 16, 5, 5, seed=3), randn(8, seed=4)
+    xs = [randn(4, 16, 14, 14, seed=s, dtype=np.float64) for s in (1, 2)]
+    w, b = randn(8, 16, 5, 5, seed=3, dtype=np.float64), randn(8, seed=4, dtype=np.float64)
     grads = {}
     for L in (npnn, torch):
         wt = L.tensor(w, requires_grad=True) if L is torch else L.tensor(w, device=device, requires_grad=True)
@@ -175,4 +175,4 @@ def test_interleaved_graphs_and_retain_graph(device):
         ys[1].backward()
         grads[L.__name__] = [wt.grad, bt.grad] + [x.grad for x in xt]
     for a, t in zip(grads['npnn'], grads['torch']):
-        np.testing.assert_allclose(a.cpu().numpy(), t.numpy(), rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(a.cpu().numpy(), t.numpy(), rtol=1e-9, atol=1e-9)
