@@ -28,14 +28,8 @@ class Adam(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for g in self.param_groups:
-            g.setdefault('amsgrad', False)
-            g.setdefault('maximize', False)
-            g.setdefault('foreach', None)
-            g.setdefault('capturable', False)
-            g.setdefault('differentiable', False)
-            g.setdefault('fused', None)
-            g.setdefault('decoupled_weight_decay', False)
+        self._setdefault_groups(amsgrad=False, maximize=False, foreach=None, capturable=False, differentiable=False,
+                                fused=None, decoupled_weight_decay=False)
 
     def _init_state(self, group, p, state):
         state['step'] = _step_tensor()

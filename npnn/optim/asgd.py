@@ -1,16 +1,10 @@
 """ASGD: averaged stochastic gradient descent."""
-import numpy as np
-
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_nonnegative, _step_tensor, _zeros_like, _bump
+from .optimizer import (Optimizer, _use_grad, _to_scalar, _check_nonnegative, _step_tensor, _f32_scalar,
+                        _zeros_like, _bump)
 from . import _functional as F
-from ..tensor import Tensor
 from ..backend.device import on_device
 
 __all__ = ['ASGD']
-
-
-def _f32_scalar(v):
-    return Tensor._make(np.array(v, dtype=np.float32))
 
 
 class ASGD(Optimizer):

@@ -2,9 +2,8 @@
 import numpy as np
 
 from .optimizer import (Optimizer, _use_grad, _to_scalar, _check_common, _check_nonnegative, _step_tensor,
-                        _zeros_like, _bump)
+                        _f32_scalar, _zeros_like, _bump)
 from . import _functional as F
-from ..tensor import Tensor
 from ..backend.device import on_device
 
 __all__ = ['NAdam']
@@ -26,7 +25,7 @@ class NAdam(Optimizer):
 
     def _init_state(self, group, p, state):
         state['step'] = _step_tensor()
-        state['mu_product'] = Tensor._make(np.array(1.0, dtype=np.float32))
+        state['mu_product'] = _f32_scalar(1.0)
         state['exp_avg'] = _zeros_like(p)
         state['exp_avg_sq'] = _zeros_like(p)
 

@@ -115,9 +115,14 @@ def _with_hooks(step):
     return wrapper
 
 
-def _step_tensor(value=0.0):
-    """The 'step' state: a float32 scalar tensor on the CPU, as PyTorch keeps it."""
+def _f32_scalar(value):
+    """A float32 scalar tensor on the CPU: how PyTorch keeps scalar optimizer state."""
     return Tensor._make(np.array(value, dtype=np.float32))
+
+
+def _step_tensor(value=0.0):
+    """The 'step' state."""
+    return _f32_scalar(value)
 
 
 def _zeros_like(p, fill=None):
@@ -395,6 +400,12 @@ class Optimizer:
     def _params_with_grad(self, group):
         """The group's parameters that have a gradient (frozen ones, grad None, are skipped)."""
         return [p for p in group['params'] if p._grad is not None]
+
+    def _setdefault_groups(self, **options):
+        """Give every param group the options it lacks (groups saved before those options existed)."""
+        for g in self.param_groups:
+            for k, v in options.items():
+                g.setdefault(k, v)
 
     def _init_state(self, group, p, state):
         """Fill the empty per-parameter ``state`` of ``p`` (an optimizer's first step on it)."""

@@ -30,12 +30,7 @@ class SGD(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for g in self.param_groups:
-            g.setdefault('nesterov', False)
-            g.setdefault('maximize', False)
-            g.setdefault('foreach', None)
-            g.setdefault('differentiable', False)
-            g.setdefault('fused', False)
+        self._setdefault_groups(nesterov=False, maximize=False, foreach=None, differentiable=False, fused=False)
 
     @_use_grad
     def step(self, closure=None):
