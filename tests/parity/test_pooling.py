@@ -157,3 +157,12 @@ def test_pool_modules_forward(device):
         yn = getattr(npnn.nn, name)(*args, **kw)(npnn.tensor(x, device=device))
         yt = getattr(torch.nn, name)(*args, **kw)(torch.tensor(x))
         np.testing.assert_allclose(yn.cpu().numpy(), yt.numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_max_pool_nan_propagates(device):
+    x = randn(2, 3, 8, 6, seed=1)
+    x[0, 0, 1, 1] = np.nan
+    x[1, 2, 4:6, 2:4] = np.nan
+    for kw in [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)]:
+        compare(lambda L, x: F(L).max_pool2d(x, return_indices=True, **kw), x, device=device, grad=False)
+    compare(lambda L, x: F(L).adaptive_max_pool2d(x, (3, 4), return_indices=True), x, device=device, grad=False)

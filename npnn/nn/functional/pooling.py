@@ -140,11 +140,14 @@ def _max_pool(input, d, kernel_size, stride, padding, dilation, ceil_mode, retur
         slices = window_slices(kernel, stride, dil, out)
         best = xpad[slices[0][1]].copy()
         arg = xp.zeros(best.shape, dtype=_idx_dtype(len(slices)))
+        isf = x.dtype.kind == 'f'
         for j, (_, sl) in enumerate(slices[1:], 1):
             v = xpad[sl]
             upd = v > best
+            if isf:  # a NaN wins, like PyTorch
+                upd |= v != v
             xp.copyto(best, v, where=upd)
-            xp.copyto(arg, j, where=upd)
+            xp.copyto(arg, arg.dtype.type(j), where=upd)
         indices = None
         if return_indices:
             offs = np.array([o for o, _ in slices], dtype=np.int64).reshape(len(slices), d)
@@ -200,6 +203,15 @@ class MaxPool2x2Backward(Node):
         return make(gx.reshape(self.in_shape))
 
 
+def _winners_nan(xp, a, b, n, c, h, w):
+    iw = (b > a) | (b != b)
+    mw = xp.where(iw, b, a).reshape(-1, 2, w // 2)
+    top, bot = mw[:, 0, :], mw[:, 1, :]
+    ih = (bot > top) | (bot != bot)
+    best = xp.where(ih, bot, top).reshape(n, c, h // 2, w // 2)
+    return iw, ih, best
+
+
 def _max_pool_2x2(input, x, unbatched, return_indices):
     """2x2/stride-2 max pooling as two pairwise passes (along W over the flat array, then along H), so every
     elementwise op runs long inner loops; the backward is the same two passes reversed (no scatter)."""
@@ -208,18 +220,16 @@ def _max_pool_2x2(input, x, unbatched, return_indices):
     with on_device(x):
         xf = x.reshape(-1, 2)
         a, b = xf[:, 0], xf[:, 1]
-        iw = b > a                                                       # W-pair winner (ties: first)
-        mw = xp.maximum(a, b).reshape(-1, 2, w // 2)                     # (N*C*Oh, 2, Ow)
-        top, bot = mw[:, 0, :], mw[:, 1, :]
-        ih = bot > top                                                   # H-pair winner (ties: first)
-        best = xp.maximum(top, bot).reshape(n, c, h // 2, w // 2)
-        if x.dtype.kind == 'f':
-            nan = xp.isnan(best)
-            if bool(nan.any()):  # NaN wins, like PyTorch: recompute the winners with NaN-aware masks
-                iw = iw | xp.isnan(b)
-                mw = xp.where(iw, b, a).reshape(-1, 2, w // 2)
-                top, bot = mw[:, 0, :], mw[:, 1, :]
-                ih = (bot > top) | (xp.isnan(bot) & ~xp.isnan(top))
+        if xp is np:
+            iw = b > a                                                   # W-pair winner (ties: first)
+            mw = xp.maximum(a, b).reshape(-1, 2, w // 2)                 # (N*C*Oh, 2, Ow)
+            top, bot = mw[:, 0, :], mw[:, 1, :]
+            ih = bot > top                                               # H-pair winner (ties: first)
+            best = xp.maximum(top, bot).reshape(n, c, h // 2, w // 2)
+            if bool(xp.isnan(best).any()):  # NaN wins, like PyTorch: redo the winners NaN-aware
+                iw, ih, best = _winners_nan(xp, a, b, n, c, h, w)
+        else:  # no host round-trip on the GPU: always NaN-aware
+            iw, ih, best = _winners_nan(xp, a, b, n, c, h, w)
         indices = None
         if return_indices:
             iwr = iw.reshape(-1, 2, w // 2)
@@ -505,11 +515,12 @@ def _gather_max(input, x, win_idx, spatial):
     win = win.reshape(win.shape[:2 + d] + (kn,))
     j = xp.argmax(win, axis=-1)
     vals = xp.take_along_axis(win, j[..., None], axis=-1)[..., 0]
-    nan = xp.isnan(win).any(axis=-1) if win.dtype.kind == 'f' else None
-    if nan is not None and bool(nan.any()):
-        jn = xp.argmax(xp.isnan(win), axis=-1)
-        j = xp.where(nan, jn, j)
-        vals = xp.where(nan, xp.asarray(np.nan, dtype=win.dtype), vals)
+    if win.dtype.kind == 'f':  # a NaN wins (the last one in scan order), like PyTorch
+        isn = xp.isnan(win)
+        nan = isn.any(axis=-1)
+        if xp is not np or bool(nan.any()):
+            j = xp.where(nan, kn - 1 - xp.argmax(isn[..., ::-1], axis=-1), j)
+            vals = xp.where(nan, win.dtype.type(np.nan), vals)
     kshape = tuple(max(a.shape[2 + d + t] for a in win_idx) for t in range(d))
     flat = None
     for i in range(d):
