@@ -51,6 +51,18 @@ def _addcmul_sq_(acc, d, value):
     acc += t
 
 
+def _adam_moments_(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, weight_decay, maximize,
+                   decoupled_weight_decay):
+    """The Adam family's weight decay (L2 or decoupled) and moment updates; returns the direction used."""
+    if weight_decay != 0 and decoupled_weight_decay:
+        param *= 1 - lr * weight_decay
+    d = _direction(grad, param, 0 if decoupled_weight_decay else weight_decay, maximize)
+    _lerp_(exp_avg, d, 1 - beta1)
+    exp_avg_sq *= beta2
+    _addcmul_sq_(exp_avg_sq, d, 1 - beta2)
+    return d
+
+
 def sgd(param, grad, momentum_buffer, *, lr, weight_decay, momentum, dampening, nesterov, maximize):
     """SGD; returns the (possibly new) momentum buffer."""
     xp = array_module(param)
@@ -118,12 +130,7 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, b
             args = args + (max_exp_avg_sq,)
         k(*args)
         return
-    if decoupled:
-        param *= 1 - lr * weight_decay
-    d = _direction(grad, param, 0 if decoupled_weight_decay else weight_decay, maximize)
-    _lerp_(exp_avg, d, 1 - beta1)
-    exp_avg_sq *= beta2
-    _addcmul_sq_(exp_avg_sq, d, 1 - beta2)
+    _adam_moments_(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, weight_decay, maximize, decoupled_weight_decay)
     src = exp_avg_sq
     if amsgrad:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
@@ -200,12 +207,8 @@ def nadam(param, grad, exp_avg, exp_avg_sq, *, step, mu_product, mu, mu_next, lr
     """NAdam; ``mu_product`` is the float32 product including this step's ``mu``."""
     xp = array_module(param)
     bc2 = 1 - beta2 ** step
-    if weight_decay != 0 and decoupled_weight_decay:
-        param *= 1 - lr * weight_decay
-    d = _direction(grad, param, 0 if decoupled_weight_decay else weight_decay, maximize)
-    _lerp_(exp_avg, d, 1 - beta1)
-    exp_avg_sq *= beta2
-    _addcmul_sq_(exp_avg_sq, d, 1 - beta2)
+    d = _adam_moments_(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, weight_decay, maximize,
+                       decoupled_weight_decay)
     denom = exp_avg_sq / bc2
     xp.sqrt(denom, out=denom)
     denom += eps
@@ -222,12 +225,7 @@ def radam(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, weig
           decoupled_weight_decay):
     """RAdam (rectified Adam; plain momentum SGD while the variance is intractable)."""
     xp = array_module(param)
-    if weight_decay != 0 and decoupled_weight_decay:
-        param *= 1 - lr * weight_decay
-    d = _direction(grad, param, 0 if decoupled_weight_decay else weight_decay, maximize)
-    _lerp_(exp_avg, d, 1 - beta1)
-    exp_avg_sq *= beta2
-    _addcmul_sq_(exp_avg_sq, d, 1 - beta2)
+    _adam_moments_(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, weight_decay, maximize, decoupled_weight_decay)
     bc1 = 1 - beta1 ** step
     bc2 = 1 - beta2 ** step
     upd = exp_avg / bc1
