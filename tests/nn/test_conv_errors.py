@@ -1,5 +1,4 @@
 """PyTorch's errors for impossible convolution, pooling and resampling arguments."""
-import numpy as np
 import pytest
 
 import npnn

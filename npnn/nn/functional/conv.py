@@ -8,8 +8,6 @@ rebuilt from differentiable convolutions instead (slower, but higher-order gradi
 import math
 import numbers
 
-import numpy as np
-
 from ...autograd.node import Node
 from ...autograd.grad_mode import state
 from ...autograd.ops._util import make, recording, check_same_device
@@ -245,7 +243,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, d):
         check_same_device(x, b)
     _dtype_check(x, w, b)
     if w.ndim != d + 2:
-        raise RuntimeError(f"weight should have at least three dimensions" if w.ndim < 3 else
+        raise RuntimeError("weight should have at least three dimensions" if w.ndim < 3 else
                            f"Expected {d + 2}-dimensional weight for {d + 2}-dimensional input "
                            f"{list(x.shape)}, but got {w.ndim}-dimensional weight of size {list(w.shape)} instead")
     stride = _tuple(stride, d, 'stride')
@@ -365,7 +363,6 @@ def _wide_forward(xp, x, w, b, pads, padded, kernel, dilation, out_shape, groups
 
 def _zero_borders(a, pads):
     """Zero the padding frame of a ``(C, N, *padded)`` buffer (its interior is overwritten next)."""
-    d = len(pads)
     for i, (l, r) in enumerate(pads):
         pre = (slice(None),) * (2 + i)
         if l:
@@ -395,7 +392,6 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 class ConvolutionBackward1(Node):
     __slots__ = ()
-    _name = 'ConvolutionBackward0'
 
     def name(self):
         return 'ConvolutionBackward0'
@@ -414,7 +410,6 @@ class ConvolutionBackward1(Node):
         gd = g._data
         if self.unbatched:
             gd = gd[None]
-        xp = array_module(gd)
         w = self.w  # (Cin, Cout/G, *K)
         groups = self.groups
         n = gd.shape[0]

@@ -1,5 +1,4 @@
 """``unfold`` (im2col) and ``fold`` (col2im) for 4-D (or unbatched 3-D) inputs; each is the other's adjoint."""
-import math
 import numbers
 
 from ...autograd.node import Node

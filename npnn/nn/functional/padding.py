@@ -1,6 +1,4 @@
 """``F.pad``: constant, reflect, replicate and circular padding of the trailing dims (one autograd node)."""
-import numbers
-
 import numpy as np
 
 from ...autograd.node import Node
@@ -156,7 +154,7 @@ def pad(input, pad, mode='constant', value=None):
     if value is not None and value != 0:
         raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument.')
     if nd > 3 or x.ndim not in (nd + 1, nd + 2):
-        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now"
+        raise NotImplementedError("Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now"
                                   if nd > 3 or x.ndim > 5 else
                                   f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with possibly 0 batch "
                                   f"size and other non-zero dimensions for input, but got: {list(x.shape)}")

@@ -6,8 +6,6 @@ linear and cubic taps, PyTorch's source-index rules), so forward and backward ar
 nearest upsampling uses a repeat and a reshape-sum instead.
 """
 import math
-import numbers
-import warnings
 
 import numpy as np
 
@@ -93,7 +91,6 @@ class RepeatNearestBackward(Node):
 
     def backward(self, g):
         gd = g._data
-        xp = array_module(gd)
         d = len(self.factors)
         with on_device(gd):
             lead = gd.shape[:gd.ndim - d]
