@@ -63,7 +63,7 @@ def _array_step(xp, weights, x_np, y_np):
     x, y = xp.asarray(x_np), xp.asarray(y_np)
     n = x.shape[0]
     rows = xp.arange(n)
-    lr, mom = np.float32(LR), np.float32(MOMENTUM)
+    lr, mom, inv_n = LR, MOMENTUM, 1.0 / n  # Python floats keep float32 arrays float32 (NumPy and CuPy)
 
     def step():
         w1, b1, w2, b2, w3, b3 = params
@@ -82,7 +82,7 @@ def _array_step(xp, weights, x_np, y_np):
         g = e
         g /= s
         g[rows, y] -= 1
-        g /= np.float32(n)
+        g *= inv_n
         grads = [None] * 6
         grads[4], grads[5] = g.T @ h2, g.sum(axis=0)
         g = g @ w3
