@@ -116,3 +116,9 @@ def test_gradient_penalty_matches_torch():
         res.append((gx.detach().numpy(), w.grad.numpy(), x.grad.numpy()))
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+
+
+def test_grid_sample_3d():
+    x = t(1, 2, 2, 3, 3, seed=1)
+    g = npnn.tensor(np.random.default_rng(3).uniform(-0.9, 0.9, size=(1, 2, 2, 2, 3)), requires_grad=True)
+    check(lambda x, g: F.grid_sample(x, g, padding_mode='border', align_corners=True), x, g)

@@ -134,3 +134,13 @@ def test_padding_modules(device, name, args):
     d = int(name[-2])
     x = randn(*((2, 3) + (4, 5, 6)[:d]), seed=1)
     compare(lambda L, x: getattr(L.nn, name)(*args)(x), x, device=device)
+
+
+@pytest.mark.parametrize('mode', ['bilinear', 'nearest'])
+@pytest.mark.parametrize('padding_mode', ['zeros', 'border', 'reflection'])
+def test_grid_sample_3d(device, mode, padding_mode):
+    x = randn(2, 2, 3, 4, 5, seed=1)
+    g = randn(2, 2, 3, 4, 3, seed=5, low=-1.3, high=1.3)
+    for ac in (True, False):
+        compare(lambda L, x, g: F(L).grid_sample(x, g, mode=mode, padding_mode=padding_mode, align_corners=ac),
+                x, g, device=device, rtol=1e-3, atol=1e-4)

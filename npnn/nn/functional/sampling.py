@@ -270,8 +270,11 @@ def _source_coord(xp, coord, size, padding_mode, align_corners):
     return c.astype(dt, copy=False), mult.astype(dt, copy=False)
 
 
-class GridSampler2DBackward0(Node):
+class GridSamplerBackward(Node):
     __slots__ = ()
+
+    def name(self):
+        return 'GridSampler2DBackward0' if len(self.ctx['sizes']) == 2 else 'GridSampler3DBackward0'
 
     def release(self):
         super().release()
@@ -284,32 +287,44 @@ class GridSampler2DBackward0(Node):
         gd = g._data
         xp = array_module(gd)
         c = self.ctx
-        n, ch, h, w = c['shape']
-        p = gd.shape[2] * gd.shape[3]
+        n, ch = c['shape'][:2]
+        nin = math.prod(c['sizes'])
+        p = math.prod(gd.shape[2:])
         g3 = gd.reshape(n, ch, p)
         gx = gg = None
         with on_device(gd):
             if self.next[0] is not None:
-                idx = xp.concatenate([t[0] for t in c['taps']], axis=1)  # (N, 4P)
-                vals = xp.concatenate([g3 * t[1][:, None, :] for t in c['taps']], axis=2)  # (N, C, 4P)
+                idx = xp.concatenate([t[0] for t in c['taps']], axis=1)  # (N, T*P)
+                vals = xp.concatenate([g3 * t[1][:, None, :] for t in c['taps']], axis=2)  # (N, C, T*P)
                 idx = xp.broadcast_to(idx[:, None, :], vals.shape).reshape(n * ch, -1)
-                gx = make(scatter_add_rows(h * w, idx, vals.reshape(n * ch, -1)).reshape(n, ch, h, w))
-            if self.next[1] is not None and c['mode'] == 'bilinear':
-                v00, v01, v10, v11 = c['vals']
-                wx0, wx1, wy0, wy1 = c['w']
-                dx = ((v01 - v00) * wy0[:, None] + (v11 - v10) * wy1[:, None])
-                dy = ((v10 - v00) * wx0[:, None] + (v11 - v01) * wx1[:, None])
-                gix = (g3 * dx).sum(axis=1) * c['mx']
-                giy = (g3 * dy).sum(axis=1) * c['my']
-                gg = make(xp.stack([gix, giy], axis=-1).reshape(c['grid_shape']))
-            elif self.next[1] is not None:
-                gg = make(xp.zeros(c['grid_shape'], dtype=gd.dtype))
+                gx = make(scatter_add_rows(nin, idx, vals.reshape(n * ch, -1)).reshape(c['shape']))
+            if self.next[1] is not None:
+                d = len(c['sizes'])
+                if c['mode'] == 'bilinear':
+                    comps = []
+                    for i in range(d):  # d out / d coordinate i, grid order (x = last spatial dim first)
+                        acc = None
+                        for (corner, v) in zip(c['corners'], c['vals']):
+                            wprod = None
+                            for j in range(d):
+                                if j == i:
+                                    continue
+                                wj = c['w'][j][corner[j]]
+                                wprod = wj if wprod is None else wprod * wj
+                            term = v if wprod is None else v * wprod[:, None]
+                            term = term if corner[i] else -term
+                            acc = term if acc is None else acc + term
+                        comps.append((g3 * acc).sum(axis=1) * c['mult'][i])
+                    gg = make(xp.stack(comps, axis=-1).reshape(c['grid_shape']))
+                else:
+                    gg = make(xp.zeros(c['grid_shape'], dtype=gd.dtype))
         return gx, gg
 
 
 def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corners=None):
-    """Sample ``input`` (N, C, H, W) at the normalised ``grid`` (N, H_out, W_out, 2) locations (x, y in
-    [-1, 1]) with 'bilinear' or 'nearest' interpolation and padding_mode 'zeros' | 'border' | 'reflection'."""
+    """Sample ``input`` (N, C, H, W) or (N, C, D, H, W) at the normalised ``grid`` locations
+    (N, H_out, W_out, 2) or (N, D_out, H_out, W_out, 3), coordinates (x, y[, z]) in [-1, 1]; ``mode``
+    'bilinear' (trilinear for 5-D) or 'nearest', ``padding_mode`` 'zeros' | 'border' | 'reflection'."""
     if mode not in ('bilinear', 'nearest', 'bicubic'):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
                          f"but got: '{mode}'")
@@ -323,62 +338,76 @@ def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corner
     x = input._data
     gr = grid._data
     check_same_device(x, gr)
-    if x.ndim != 4:
-        raise NotImplementedError("npnn: grid_sample supports 4-D input only")
-    if gr.ndim != 4 or gr.shape[-1] != 2 or gr.shape[0] != x.shape[0]:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and the same batch "
+    if x.ndim not in (4, 5):
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
+                           f"got input with sizes {list(x.shape)} and grid with sizes {list(gr.shape)}")
+    d = x.ndim - 2
+    if gr.ndim != x.ndim or gr.shape[-1] != d or gr.shape[0] != x.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {d} in last dimension and the same batch "
                            f"size as input, but got grid with sizes {list(gr.shape)}")
     if x.dtype != gr.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
                            f"{input.dtype} and grid has {grid.dtype}")
     xp = array_module(x)
-    n, ch, h, w = x.shape
-    ho, wo = gr.shape[1:3]
-    p = ho * wo
+    n, ch = x.shape[:2]
+    sizes = x.shape[2:]  # spatial sizes, first to last; grid coordinate i drives spatial dim d-1-i
+    out_sp = gr.shape[1:-1]
+    p = math.prod(out_sp)
     dt = x.dtype
     with on_device(x):
-        gx_ = gr[..., 0].reshape(n, p)
-        gy_ = gr[..., 1].reshape(n, p)
-        ix, mx = _source_coord(xp, gx_, w, padding_mode, align_corners)
-        iy, my = _source_coord(xp, gy_, h, padding_mode, align_corners)
-        x3 = x.reshape(n, ch, h * w)
+        coords, mults = [], []
+        for j in range(d):  # spatial dim j <- grid component d-1-j
+            cj, mj = _source_coord(xp, gr[..., d - 1 - j].reshape(n, p), sizes[j], padding_mode, align_corners)
+            coords.append(cj)
+            mults.append(mj)
+        xf = x.reshape(n, ch, -1)
         nidx = xp.arange(n)[:, None, None]
         cidx = xp.arange(ch)[None, :, None]
 
-        def tap(yy, xx, wt):
-            valid = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
-            flat = xp.where(valid, xp.clip(yy, 0, h - 1) * w + xp.clip(xx, 0, w - 1), 0)
+        def tap(pos, wt):
+            valid = None
+            flat = None
+            for j, q in enumerate(pos):
+                ok = (q >= 0) & (q < sizes[j])
+                valid = ok if valid is None else valid & ok
+                qc = xp.clip(q, 0, sizes[j] - 1)
+                flat = qc if flat is None else flat * sizes[j] + qc
+            flat = xp.where(valid, flat, 0)
             wt = xp.where(valid, wt, dt.type(0)).astype(dt, copy=False)
-            v = x3[nidx, cidx, flat[:, None, :]] * valid[:, None, :]
+            v = xf[nidx, cidx, flat[:, None, :]] * valid[:, None, :]
             return flat, wt, v
 
-        ctx = {'shape': x.shape, 'mode': mode, 'grid_shape': gr.shape}
+        ctx = {'shape': x.shape, 'sizes': sizes, 'mode': mode, 'grid_shape': gr.shape}
         if mode == 'bilinear':
-            x0 = xp.floor(ix).astype(np.int64)
-            y0 = xp.floor(iy).astype(np.int64)
-            wx1 = (ix - x0).astype(dt)
-            wy1 = (iy - y0).astype(dt)
-            wx0 = 1 - wx1
-            wy0 = 1 - wy1
-            t00 = tap(y0, x0, wy0 * wx0)
-            t01 = tap(y0, x0 + 1, wy0 * wx1)
-            t10 = tap(y0 + 1, x0, wy1 * wx0)
-            t11 = tap(y0 + 1, x0 + 1, wy1 * wx1)
-            taps = (t00, t01, t10, t11)
+            lo = [xp.floor(cj).astype(np.int64) for cj in coords]
+            w1 = [(cj - l).astype(dt) for cj, l in zip(coords, lo)]
+            ws = [(1 - a, a) for a in w1]
+            corners = list(np.ndindex(*([2] * d)))
+            taps, vals = [], []
+            for corner in corners:
+                wt = None
+                for j in range(d):
+                    wj = ws[j][corner[j]]
+                    wt = wj if wt is None else wt * wj
+                t = tap([lo[j] + corner[j] for j in range(d)], wt)
+                taps.append(t)
+                vals.append(t[2])
             out = sum(t[2] * t[1][:, None, :] for t in taps)
-            ctx['vals'] = tuple(t[2] for t in taps)
-            ctx['w'] = (wx0, wx1, wy0, wy1)
-            ctx['mx'], ctx['my'] = mx, my
+            ctx['corners'] = corners
+            ctx['vals'] = vals
+            ctx['w'] = ws
+            ctx['mult'] = mults[::-1]  # grid component order (x first)
+            # d out / d grid component i (x first) uses spatial dim d-1-i
+            ctx['corners'] = [tuple(cn[::-1]) for cn in corners]
+            ctx['w'] = ws[::-1]
         else:
-            xr = xp.rint(ix).astype(np.int64)
-            yr = xp.rint(iy).astype(np.int64)
-            t = tap(yr, xr, xp.ones_like(ix))
-            taps = (t,)
+            t = tap([xp.rint(cj).astype(np.int64) for cj in coords], xp.ones_like(coords[0]))
+            taps = [t]
             out = t[2]
         ctx['taps'] = tuple((t[0], t[1]) for t in taps)
-        out = xp.ascontiguousarray(out.reshape(n, ch, ho, wo)).astype(dt, copy=False)
+        out = xp.ascontiguousarray(out.reshape((n, ch) + tuple(out_sp))).astype(dt, copy=False)
     if recording(input, grid):
-        node = GridSampler2DBackward0((input, grid))
+        node = GridSamplerBackward((input, grid))
         node.ctx = ctx
         return make(out, node)
     return make(out)
