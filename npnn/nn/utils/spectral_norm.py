@@ -3,6 +3,7 @@
 from ...autograd.grad_mode import no_grad
 from ...backend.device import array_module
 from ..parameter import Parameter, UninitializedParameter
+from .weight_norm import _hook_key, _remove_hook
 
 __all__ = ['SpectralNorm', 'spectral_norm', 'remove_spectral_norm']
 
@@ -68,9 +69,8 @@ class SpectralNorm:
 
     @staticmethod
     def apply(module, name, n_power_iterations, dim, eps):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        if _hook_key(module, SpectralNorm, name) is not None:
+            raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
         if isinstance(weight, UninitializedParameter):
@@ -104,9 +104,4 @@ def spectral_norm(module, name='weight', n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name='weight'):
     """Undo ``spectral_norm``: ``module.<name>`` becomes a Parameter holding the normalised weight."""
-    for k, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return _remove_hook(module, SpectralNorm, name, 'spectral_norm')

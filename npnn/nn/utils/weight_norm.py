@@ -13,6 +13,24 @@ def norm_except_dim(v, pow=2, dim=0):
     return v.norm(pow, dim=dims, keepdim=True) if dims else v.abs() if pow else v
 
 
+def _hook_key(module, cls, name):
+    """The key of ``module``'s forward pre-hook of type ``cls`` reparameterising ``name``, or None."""
+    for k, hook in module._forward_pre_hooks.items():
+        if isinstance(hook, cls) and hook.name == name:
+            return k
+    return None
+
+
+def _remove_hook(module, cls, name, what):
+    """Undo the ``cls`` reparameterisation of ``name``: ValueError naming ``what`` when there is none."""
+    k = _hook_key(module, cls, name)
+    if k is None:
+        raise ValueError(f"{what} of '{name}' not found in {module}")
+    module._forward_pre_hooks[k].remove(module)
+    del module._forward_pre_hooks[k]
+    return module
+
+
 class WeightNorm:
     """The pre-hook that recomputes ``module.<name>`` from ``<name>_g`` and ``<name>_v`` before each forward."""
 
@@ -27,9 +45,8 @@ class WeightNorm:
 
     @staticmethod
     def apply(module, name, dim):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, WeightNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
+        if _hook_key(module, WeightNorm, name) is not None:
+            raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
         if isinstance(weight, UninitializedParameter):
@@ -65,9 +82,4 @@ def weight_norm(module, name='weight', dim=0):
 
 def remove_weight_norm(module, name='weight'):
     """Undo ``weight_norm``: ``module.<name>`` becomes a plain Parameter again. Returns the module."""
-    for k, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return _remove_hook(module, WeightNorm, name, 'weight_norm')
