@@ -249,18 +249,22 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     # --- registration -----------------------------------------------------------------------------------
+    def _check_register(self, kind, table, name):
+        """Validate ``name`` for ``register_buffer``/``register_parameter`` (``kind``: 'buffer'/'parameter')."""
+        if table not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+        if '.' in name:
+            raise KeyError(f"{kind} name can't contain \".\"")
+        if name == '':
+            raise KeyError(f"{kind} name can't be empty string \"\"")
+        if hasattr(self, name) and name not in self.__dict__[table]:
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer (state that is not a parameter); non-persistent buffers stay out of ``state_dict``."""
-        if '_buffers' not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"buffer name should be a string. Got {_typename(name)}")
-        if '.' in name:
-            raise KeyError("buffer name can't contain \".\"")
-        if name == '':
-            raise KeyError("buffer name can't be empty string \"\"")
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_register('buffer', '_buffers', name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None "
                             "required)")
@@ -275,16 +279,7 @@ class Module:
 
     def register_parameter(self, name, param):
         """Add a parameter (a ``Parameter`` or None) under ``name``."""
-        if '_parameters' not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"parameter name should be a string. Got {_typename(name)}")
-        if '.' in name:
-            raise KeyError("parameter name can't contain \".\"")
-        if name == '':
-            raise KeyError("parameter name can't be empty string \"\"")
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_register('parameter', '_parameters', name)
         if param is None:
             self._parameters[name] = None
             return
