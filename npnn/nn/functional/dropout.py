@@ -32,19 +32,25 @@ def _apply(input, mul, add, inplace):
     return r + const(add) if add is not None else r
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only)."""
+def _dropout(input, p, training, inplace, batched_dims=None):
+    """Multiply by a scaled keep-mask: per element, or per channel given ``batched_dims`` (feature dropout)."""
     _check_p(p)
     if not training or p == 0.0:
         return input
     a = input._data
     xp = array_module(a)
+    shape = a.shape if batched_dims is None else _feature_shape(input, batched_dims, '')
     if p == 1.0:
-        mask = xp.zeros(a.shape, dtype=a.dtype)
+        mask = xp.zeros(shape, dtype=a.dtype)
     else:
-        mask = (_uniform(input, a.shape) >= p).astype(a.dtype)
+        mask = (_uniform(input, shape) >= p).astype(a.dtype)
         mask *= 1.0 / (1.0 - p)
     return _apply(input, mask, None, inplace)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only)."""
+    return _dropout(input, p, training, inplace)
 
 
 def _feature_shape(input, batched_dims, name):
@@ -54,28 +60,13 @@ def _feature_shape(input, batched_dims, name):
     return (input.shape[0],) + (1,) * (nd - 1)   # unbatched: (C, *)
 
 
-def _feature_dropout(input, p, training, inplace, batched_dims):
-    _check_p(p)
-    if not training or p == 0.0:
-        return input
-    a = input._data
-    xp = array_module(a)
-    shape = _feature_shape(input, batched_dims, '')
-    if p == 1.0:
-        mask = xp.zeros(shape, dtype=a.dtype)
-    else:
-        mask = (_uniform(input, shape) >= p).astype(a.dtype)
-        mask *= 1.0 / (1.0 - p)
-    return _apply(input, mask, None, inplace)
-
-
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) or (C, L) input."""
     if input.dim() not in (2, 3):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that "
                            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
                            "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
-    return _feature_dropout(input, p, training, inplace, 3)
+    return _dropout(input, p, training, inplace, 3)
 
 
 def _warn_deprecated_rank(name, nd, spatial):
@@ -97,8 +88,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "This behavior will change in a future release to interpret the input as one without a "
                       "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
                       "please switch to using dropout1d instead.")
-        return _feature_dropout(input, p, training, inplace, 3)
-    return _feature_dropout(input, p, training, inplace, nd if nd != 4 else 4)
+        return _dropout(input, p, training, inplace, 3)
+    return _dropout(input, p, training, inplace, nd if nd != 4 else 4)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
@@ -106,7 +97,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     nd = input.dim()
     if nd not in (4, 5):
         _warn_deprecated_rank('dropout3d', nd, 3)
-    return _feature_dropout(input, p, training, inplace, 5 if nd in (4, 5) else nd)
+    return _dropout(input, p, training, inplace, 5 if nd in (4, 5) else nd)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
