@@ -108,13 +108,15 @@ class _ResumeIteration:
 # ---------------------------------------------------------------------------------------------------
 # fetching samples
 
-class _MapFetcher:
+class _BaseFetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
         self.drop_last = drop_last
 
+
+class _MapFetcher(_BaseFetcher):
     def fetch(self, index):
         if self.auto_collation:
             getitems = getattr(self.dataset, '__getitems__', None)
@@ -127,12 +129,9 @@ class _MapFetcher:
         return self.collate_fn(data)
 
 
-class _IterableFetcher:
+class _IterableFetcher(_BaseFetcher):
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
-        self.dataset = dataset
-        self.auto_collation = auto_collation
-        self.collate_fn = collate_fn
-        self.drop_last = drop_last
+        super().__init__(dataset, auto_collation, collate_fn, drop_last)
         self.dataset_iter = iter(dataset)
         self.ended = False
 
