@@ -77,7 +77,10 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 node.release()
             nxt = node.next
             if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
+                in_grads = (in_grads,) if in_grads is None or not isinstance(in_grads, (list,)) else tuple(in_grads)
+            if len(in_grads) != len(nxt):
+                raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients (expected "
+                                   f"{len(nxt)}, got {len(in_grads)})")
             for e, g in zip(nxt, in_grads):
                 if e is None or g is None:
                     continue
