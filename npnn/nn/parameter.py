@@ -4,7 +4,7 @@ import copy
 import numpy as np
 
 from ..tensor import Tensor
-from ..backend.device import array_to, CPU, to_device
+from ..backend.device import array_to, CPU, to_device, xp_for
 from ..backend import dtypes
 
 __all__ = ['Parameter', 'Buffer', 'UninitializedParameter', 'UninitializedBuffer']
@@ -108,7 +108,6 @@ class UninitializedTensorMixin:
         dt = dtypes.to_dtype(dtype) if dtype is not None else self.dtype
         if isinstance(shape, int):
             shape = (shape,)
-        from ..backend.device import xp_for
         self._data = xp_for(dev).empty(tuple(shape), dtype=dt.np)
         self.__class__ = self.cls_to_become
 
@@ -130,18 +129,22 @@ class UninitializedTensorMixin:
         return (_rebuild_parameter, (np.empty((0,), self._data.dtype), str(self.device), self._rg, type(self), None))
 
 
+def _new_uninitialized(cls, requires_grad, device, dtype):
+    """An empty placeholder instance of ``cls`` on ``device`` with ``dtype`` (defaults: CPU, default dtype)."""
+    dev = to_device(device) if device is not None else CPU
+    dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    obj = Tensor.__new__(cls)
+    _init_tensor(obj, xp_for(dev).empty((0,), dtype=dt.np), requires_grad)
+    return obj
+
+
 class UninitializedParameter(UninitializedTensorMixin, Parameter):
     """A parameter whose shape is not known yet (used by the Lazy modules)."""
 
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
-        dev = to_device(device) if device is not None else CPU
-        dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-        from ..backend.device import xp_for
-        obj = Tensor.__new__(cls)
-        _init_tensor(obj, xp_for(dev).empty((0,), dtype=dt.np), requires_grad)
-        return obj
+        return _new_uninitialized(cls, requires_grad, device, dtype)
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
         pass
@@ -158,11 +161,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     cls_to_become = Tensor
 
     def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
-        dev = to_device(device) if device is not None else CPU
-        dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-        from ..backend.device import xp_for
-        obj = Tensor.__new__(cls)
-        _init_tensor(obj, xp_for(dev).empty((0,), dtype=dt.np), requires_grad)
+        obj = _new_uninitialized(cls, requires_grad, device, dtype)
         obj._buffer_persistent = persistent
         return obj
 
