@@ -116,15 +116,20 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return _affine_eval(input, running_mean, running_var, weight, bias, eps, bshape)
 
 
+def _as_shape(normalized_shape):
+    """``normalized_shape`` as a tuple of ints (an int is a one-dim shape)."""
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    return tuple(int(s) for s in normalized_shape)
+
+
 def _shape_str(shape):
     return '[' + ', '.join(str(s) for s in shape) + ']'
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Normalise over the trailing ``normalized_shape`` dims, then scale by weight and shift by bias."""
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (normalized_shape,)
-    ns = tuple(int(s) for s in normalized_shape)
+    ns = _as_shape(normalized_shape)
     k = len(ns)
     if k == 0 or input.dim() < k or tuple(input.shape[input.dim() - k:]) != ns:
         raise RuntimeError(f"Given normalized_shape={_shape_str(ns)}, expected input with shape "
@@ -213,9 +218,7 @@ def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """``x / sqrt(mean(x^2) + eps) * weight`` over the trailing ``normalized_shape`` dims."""
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (normalized_shape,)
-    ns = tuple(int(s) for s in normalized_shape)
+    ns = _as_shape(normalized_shape)
     k = len(ns)
     if input.dim() < k or tuple(input.shape[input.dim() - k:]) != ns:
         raise RuntimeError(f"Given normalized_shape={_shape_str(ns)}, expected input with shape "
