@@ -39,19 +39,7 @@ class Tensor:
         self._node = None
         self._vc = [0]
 
-    @staticmethod
-    def _make(data, node=None, out=0):
-        """Wrap an array without checks (the fast constructor ops use)."""
-        t = _new(Tensor)
-        if isinstance(data, _np_generic):
-            data = np.asarray(data)
-        t._data = data
-        t._node = node
-        t._rg = node is not None
-        t._vc = [0]
-        if out:
-            t._out = out
-        return t
+    _make = staticmethod(_ops._util.make)  # the fast constructor ops use: wraps an array without checks
 
     def _edge(self):
         n = self._node
@@ -926,8 +914,6 @@ class Tensor:
                              requires_grad=requires_grad)
 
 
-_new = object.__new__
-_np_generic = np.generic
 
 
 class _OverwriteBackward(Node):

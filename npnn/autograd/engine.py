@@ -42,7 +42,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     state.enabled = create_graph
     try:
         while heap:
-            _, _, node = heappop(heap)
+            node = heappop(heap)[1]
             grads = buffers.pop(node)
             if not create_graph:
                 add.release(grads)
@@ -88,7 +88,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                     cur = buffers.get(e, _MISSING)
                     if cur is _MISSING:
                         buffers[e] = g
-                        heappush(heap, (-e.seq, id(e), e))
+                        heappush(heap, (-e.seq, e))
                     else:
                         buffers[e] = add(cur, g)
                 else:
@@ -185,7 +185,7 @@ def _push(e, g, buffers, heap, leaf_grads, add):
         cur = buffers.get(e, _MISSING)
         if cur is _MISSING:
             buffers[e] = g
-            heapq.heappush(heap, (-e.seq, id(e), e))
+            heapq.heappush(heap, (-e.seq, e))
         else:
             buffers[e] = add(cur, g)
     elif type(e) is tuple:
@@ -195,7 +195,7 @@ def _push(e, g, buffers, heap, leaf_grads, add):
             lst = [None] * node.n_outputs
             lst[idx] = g
             buffers[node] = lst
-            heapq.heappush(heap, (-node.seq, id(node), node))
+            heapq.heappush(heap, (-node.seq, node))
         else:
             cur[idx] = g if cur[idx] is None else add(cur[idx], g)
     else:  # a leaf tensor

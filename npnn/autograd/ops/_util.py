@@ -17,9 +17,22 @@ def Tensor():
     return _TENSOR
 
 
-def make(data, node=None):
-    """Wrap an op's result array as a Tensor (recorded on ``node`` when given)."""
-    return _TENSOR._make(data, node)
+def make(data, node=None, out=0):
+    """Wrap an op's result array as a Tensor (recorded on ``node`` when given); also ``Tensor._make``."""
+    t = _new(_TENSOR)
+    if isinstance(data, _np_generic):
+        data = np.asarray(data)
+    t._data = data
+    t._node = node
+    t._rg = node is not None
+    t._vc = [0]
+    if out:
+        t._out = out
+    return t
+
+
+_new = object.__new__
+_np_generic = np.generic
 
 
 def recording(*ts):
