@@ -1,5 +1,5 @@
 """Adadelta."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_nonnegative, _step_tensor, _zeros_like, _bump
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_nonnegative, _bump
 from . import _functional as F
 from ..backend.device import on_device
 
@@ -9,6 +9,7 @@ __all__ = ['Adadelta']
 class Adadelta(Optimizer):
     """Adadelta: ``Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
     capturable=False, maximize=False, differentiable=False)``."""
+    _zero_state = ('square_avg', 'acc_delta')
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
@@ -19,11 +20,6 @@ class Adadelta(Optimizer):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
-
-    def _init_state(self, group, p, state):
-        state['step'] = _step_tensor()
-        state['square_avg'] = _zeros_like(p)
-        state['acc_delta'] = _zeros_like(p)
 
     @_use_grad
     def step(self, closure=None):

@@ -1,6 +1,5 @@
 """Adam (with AMSGrad and optional decoupled weight decay)."""
-from .optimizer import (Optimizer, _use_grad, _to_scalar, _step_tensor, _zeros_like, _bump, _check_common,
-                        _fused_checks)
+from .optimizer import Optimizer, _use_grad, _to_scalar, _zeros_like, _bump, _check_common, _fused_checks
 from . import _functional as F
 from ..tensor import Tensor
 from ..backend.device import on_device
@@ -12,6 +11,7 @@ class Adam(Optimizer):
     """Adam: ``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
     foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
     decoupled_weight_decay=False)``."""
+    _zero_state = ('exp_avg', 'exp_avg_sq')
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
@@ -32,9 +32,7 @@ class Adam(Optimizer):
                                 fused=None, decoupled_weight_decay=False)
 
     def _init_state(self, group, p, state):
-        state['step'] = _step_tensor()
-        state['exp_avg'] = _zeros_like(p)
-        state['exp_avg_sq'] = _zeros_like(p)
+        super()._init_state(group, p, state)
         if group['amsgrad']:
             state['max_exp_avg_sq'] = _zeros_like(p)
 

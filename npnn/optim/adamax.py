@@ -1,5 +1,5 @@
 """Adamax (Adam with the infinity norm)."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_common, _step_tensor, _zeros_like, _bump
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_common, _bump
 from . import _functional as F
 from ..backend.device import on_device
 
@@ -9,6 +9,7 @@ __all__ = ['Adamax']
 class Adamax(Optimizer):
     """Adamax: ``Adamax(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
     maximize=False, differentiable=False, capturable=False)``."""
+    _zero_state = ('exp_avg', 'exp_inf')
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
@@ -16,11 +17,6 @@ class Adamax(Optimizer):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
-
-    def _init_state(self, group, p, state):
-        state['step'] = _step_tensor()
-        state['exp_avg'] = _zeros_like(p)
-        state['exp_inf'] = _zeros_like(p)
 
     @_use_grad
     def step(self, closure=None):

@@ -151,6 +151,8 @@ class Optimizer:
     keys override ``defaults`` for that group.
     """
 
+    _zero_state = ()  # names of the per-parameter state buffers that start as zeros shaped like the parameter
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get('step')
@@ -408,7 +410,10 @@ class Optimizer:
                 g.setdefault(k, v)
 
     def _init_state(self, group, p, state):
-        """Fill the empty per-parameter ``state`` of ``p`` (an optimizer's first step on it)."""
+        """Fill the empty per-parameter ``state`` of ``p``: a 'step' count and the ``_zero_state`` buffers."""
+        state['step'] = _step_tensor()
+        for name in self._zero_state:
+            state[name] = _zeros_like(p)
 
     def _grads_and_states(self, group, sparse_error=None):
         """Yield ``(p, state)`` for each parameter of ``group`` with a gradient, creating its state first.

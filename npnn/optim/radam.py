@@ -1,5 +1,5 @@
 """RAdam: rectified Adam."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_common, _step_tensor, _zeros_like, _bump
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_common, _bump
 from . import _functional as F
 from ..backend.device import on_device
 
@@ -9,6 +9,7 @@ __all__ = ['RAdam']
 class RAdam(Optimizer):
     """RAdam: ``RAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
     decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False, differentiable=False)``."""
+    _zero_state = ('exp_avg', 'exp_avg_sq')
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
@@ -18,11 +19,6 @@ class RAdam(Optimizer):
                         foreach=foreach, capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
         super().__init__(params, defaults)
-
-    def _init_state(self, group, p, state):
-        state['step'] = _step_tensor()
-        state['exp_avg'] = _zeros_like(p)
-        state['exp_avg_sq'] = _zeros_like(p)
 
     @_use_grad
     def step(self, closure=None):

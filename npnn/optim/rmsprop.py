@@ -1,5 +1,5 @@
 """RMSprop (optionally centered, with momentum)."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_nonnegative, _step_tensor, _zeros_like, _bump
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_nonnegative, _zeros_like, _bump
 from . import _functional as F
 from ..backend.device import on_device
 
@@ -9,6 +9,7 @@ __all__ = ['RMSprop']
 class RMSprop(Optimizer):
     """RMSprop: ``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
     capturable=False, foreach=None, maximize=False, differentiable=False)``."""
+    _zero_state = ('square_avg',)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
@@ -19,8 +20,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, group, p, state):
-        state['step'] = _step_tensor()
-        state['square_avg'] = _zeros_like(p)
+        super()._init_state(group, p, state)
         if float(group['momentum']) > 0:
             state['momentum_buffer'] = _zeros_like(p)
         if group['centered']:

@@ -1,5 +1,5 @@
 """Rprop: resilient backpropagation."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_nonnegative, _step_tensor, _zeros_like, _bump
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_nonnegative, _zeros_like, _bump
 from . import _functional as F
 from ..backend.device import on_device
 
@@ -9,6 +9,7 @@ __all__ = ['Rprop']
 class Rprop(Optimizer):
     """Rprop: ``Rprop(params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False,
     foreach=None, maximize=False, differentiable=False)``."""
+    _zero_state = ('prev',)
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False,
                  foreach=None, maximize=False, differentiable=False):
@@ -20,8 +21,7 @@ class Rprop(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, group, p, state):
-        state['step'] = _step_tensor()
-        state['prev'] = _zeros_like(p)
+        super()._init_state(group, p, state)
         state['step_size'] = _zeros_like(p, float(_to_scalar(group['lr'])))
 
     @_use_grad
