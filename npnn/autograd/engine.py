@@ -38,14 +38,15 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         _push(e, g, buffers, heap, leaf_grads, add)
 
     captured = [None] * (len(inputs) if inputs is not None else 0)
+    owned = add.owned if not create_graph else ()  # running sums this pass may add into in place
     prev_enabled = state.enabled
     state.enabled = create_graph
     try:
         while heap:
             node = heappop(heap)[1]
             grads = buffers.pop(node)
-            if not create_graph:
-                add.release(grads)
+            if owned and type(grads) is not list:
+                owned.discard(grads)
             if node.pre_hooks:
                 grads = _run_pre_hooks(node, grads)
             if capture is not None:
@@ -73,7 +74,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                           grads if isinstance(grads, list) else (grads,))
                     if r is not None:
                         in_grads = tuple(r)
-            if not retain_graph:
+            if not retain_graph and node.saves:
                 node.release()
             nxt = node.next
             if type(in_grads) is not tuple:
@@ -91,6 +92,12 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                         heappush(heap, (-e.seq, e))
                     else:
                         buffers[e] = add(cur, g)
+                elif type(e) is not tuple:  # a leaf
+                    cur = leaf_grads.get(id(e))
+                    if cur is None:
+                        leaf_grads[id(e)] = [e, g]
+                    else:
+                        cur[1] = add(cur[1], g)
                 else:
                     _push(e, g, buffers, heap, leaf_grads, add)
     finally:
@@ -174,10 +181,6 @@ class _ArraySum:
         t = _TENSOR._make(ad + bd)
         self.owned.add(t)
         return t
-
-    def release(self, grads):
-        if self.owned and type(grads) is not list:
-            self.owned.discard(grads)
 
 
 def _push(e, g, buffers, heap, leaf_grads, add):
