@@ -22,6 +22,14 @@ from . import autograd
 from . import nn, optim, data, utils, cuda  # noqa: E402
 from .serialization import save, load, save_safetensors, load_safetensors  # noqa: E402
 from .functional_api import *  # noqa: F401,F403
+# layer functions PyTorch also offers at the top level (torch.conv2d, torch.dropout, ...)
+from .nn.functional import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,  # noqa
+                            max_pool1d, max_pool2d, max_pool3d, avg_pool1d, adaptive_avg_pool1d,
+                            adaptive_max_pool1d, dropout, alpha_dropout, feature_alpha_dropout, batch_norm,
+                            layer_norm, group_norm, instance_norm, embedding, embedding_bag, pixel_shuffle,
+                            pixel_unshuffle, channel_shuffle, pdist, cdist, cosine_similarity, pairwise_distance,
+                            bilinear, ctc_loss, binary_cross_entropy_with_logits, hardshrink, selu, celu, rrelu,
+                            prelu, threshold)
 
 default_generator = _default_generator()
 

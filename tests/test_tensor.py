@@ -228,3 +228,12 @@ def test_softmax_is_a_tensor_method_and_top_level():
     np.testing.assert_allclose(npnn.tensor(a).softmax(1).numpy(), torch.tensor(a).softmax(1).numpy(), rtol=1e-6)
     np.testing.assert_allclose(npnn.log_softmax(npnn.tensor(a), dim=0).numpy(),
                                torch.log_softmax(torch.tensor(a), dim=0).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_top_level_layer_functions_match_functional():
+    x = npnn.randn(1, 2, 6, 6)
+    w = npnn.randn(3, 2, 3, 3)
+    np.testing.assert_allclose(npnn.conv2d(x, w, padding=1).numpy(),
+                               npnn.nn.functional.conv2d(x, w, padding=1).numpy())
+    assert npnn.max_pool2d(x, 2).shape == (1, 2, 3, 3)
+    assert npnn.batch_norm is npnn.nn.functional.batch_norm
