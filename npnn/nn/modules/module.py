@@ -157,20 +157,27 @@ class _BackwardHook:
             result, self.n_outputs, self.output_pos = self._wrap(result, self, True)
         return result
 
-    def _on_output(self, grads):
-        full = [None] * self.n_outputs
-        for k, p in enumerate(self.output_pos):
-            full[p] = grads[k]
-        full = tuple(full)
-        for hook in self.pre_hooks:
-            r = hook(self.module, full)
+    @staticmethod
+    def _run_hooks(hooks, full, call, who, what):
+        """Run ``call(hook, full)`` per hook; a result that is not None (a tensor or a sequence as long as
+        ``full``) replaces ``full``."""
+        for hook in hooks:
+            r = call(hook, full)
             if r is None:
                 continue
             r = tuple(r) if isinstance(r, (tuple, list)) else (r,)
             if len(r) != len(full):
-                raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got {len(r)}, "
-                                   f"but expected {len(full)}")
+                raise RuntimeError(f"{who} returned an invalid number of {what}, got {len(r)}, but expected "
+                                   f"{len(full)}")
             full = r
+        return full
+
+    def _on_output(self, grads):
+        full = [None] * self.n_outputs
+        for k, p in enumerate(self.output_pos):
+            full[p] = grads[k]
+        full = self._run_hooks(self.pre_hooks, tuple(full), lambda hook, f: hook(self.module, f),
+                               'Backward pre hook', 'grad_output')
         self.grad_output = full
         if not self.input_pos and self.hooks:
             # no input needs a gradient: the hooks run now, with grad_input all None
@@ -190,17 +197,9 @@ class _BackwardHook:
             full[p] = grads[k]
         for p, (shape, dt, xp) in self.input_zeros.items():
             full[p] = Tensor._make(xp.zeros(shape, dtype=dt))
-        full = tuple(full)
         go = self.grad_output if self.grad_output is not None else (None,) * max(self.n_outputs, 1)
-        for hook in self.hooks:
-            r = hook(self.module, full, go)
-            if r is None:
-                continue
-            r = tuple(r) if isinstance(r, (tuple, list)) else (r,)
-            if len(r) != len(full):
-                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(r)}, but "
-                                   f"expected {len(full)}")
-            full = r
+        full = self._run_hooks(self.hooks, tuple(full), lambda hook, f: hook(self.module, f, go),
+                               'Backward hook', 'grad_input')
         return [full[p] for p in self.input_pos]
 
 
