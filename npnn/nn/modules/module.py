@@ -334,24 +334,24 @@ class Module:
             raise AttributeError('`' + name + '` is not an nn.Module')
         setattr(parent, name, module)
 
-    def get_parameter(self, target):
-        """The parameter at a dotted path (``'net.0.weight'``)."""
+    def _attr_at_path(self, target):
+        """``(owner, name, value)`` for the attribute at a dotted path."""
         path, _, name = target.rpartition('.')
         mod = self.get_submodule(path)
         if not hasattr(mod, name):
             raise AttributeError(mod._get_name() + ' has no attribute `' + name + '`')
-        p = getattr(mod, name)
+        return mod, name, getattr(mod, name)
+
+    def get_parameter(self, target):
+        """The parameter at a dotted path (``'net.0.weight'``)."""
+        _, name, p = self._attr_at_path(target)
         if not isinstance(p, Parameter):
             raise AttributeError('`' + name + '` is not an nn.Parameter')
         return p
 
     def get_buffer(self, target):
         """The buffer at a dotted path (``'bn.running_mean'``)."""
-        path, _, name = target.rpartition('.')
-        mod = self.get_submodule(path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + ' has no attribute `' + name + '`')
-        b = getattr(mod, name)
+        mod, name, b = self._attr_at_path(target)
         if name not in mod._buffers:
             raise AttributeError('`' + name + '` is not a buffer')
         return b
