@@ -25,9 +25,9 @@ def test_sdpa(device, mask):
     def fn(lib, q, k, v):
         F = lib.nn.functional
         if mask == 'bool':
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=lib.tensor(bm))
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=lib.tensor(bm, device=q.device))
         if mask == 'float':
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=lib.tensor(fm), scale=0.3)
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=lib.tensor(fm, device=q.device), scale=0.3)
         return F.scaled_dot_product_attention(q, k, v, is_causal=mask == 'causal')
     compare(fn, q, k, v, device=device)
 
