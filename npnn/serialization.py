@@ -282,7 +282,7 @@ class _Unpickler(pickle.Unpickler):
             if not (isinstance(cls, type) and issubclass(cls, Tensor)):
                 raise pickle.UnpicklingError(f"{kind[1]}.{kind[2]} is not a Tensor class")
             t = cls.__new__(cls)
-            Tensor._Tensor__init_from(t, arr, rg)
+            t._init_leaf(arr, rg)
             return t
         raise pickle.UnpicklingError(f"unsupported tensor kind {kind!r} in the archive")
 

@@ -403,17 +403,18 @@ class Tensor:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                                "protocol at the moment.")
         new = type(self).__new__(type(self))
-        Tensor.__init_from(new, self._data.copy(), self._rg)
+        new._init_leaf(self._data.copy(), self._rg)
         if self._grad is not None:
             new._grad = Tensor._make(self._grad._data.copy())
-        if hasattr(self, '__dict__'):
-            import copy
-            for k, v in self.__dict__.items():
+        import copy
+        for k, v in self.__dict__.items():
+            if k not in _AUTOGRAD_STATE:  # user attributes (e.g. on Parameters) are copied, hooks are not
                 setattr(new, k, copy.deepcopy(v, memo))
         memo[id(self)] = new
         return new
 
-    def __init_from(self, data, rg):
+    def _init_leaf(self, data, rg):
+        """Initialise a bare instance (``cls.__new__``) as a leaf holding ``data``."""
         self._data = data
         self._rg = rg
         self._node = None
@@ -432,8 +433,7 @@ class Tensor:
         return t
 
     def detach_(self):
-        if self._node is not None and False:
-            pass
+        """Cut this tensor from the graph in place (it becomes a leaf)."""
         self._node = None
         self._rg = False
         return self
@@ -935,6 +935,9 @@ class _OverwriteBackward(Node):
         return (g * 0.0 if self.next[0] is not None else None), gs
 
 
+_AUTOGRAD_STATE = frozenset({'_grad', '_out', '_hooks', '_retains'})
+
+
 class _RetainHook:
     """Marks the pre-hook retain_grad installs (so it runs as an observer)."""
 
@@ -1028,7 +1031,7 @@ def _rebuild(arr, dev, rg, cls=Tensor):
     t._rg = rg
     if cls is not Tensor:
         t2 = cls.__new__(cls)
-        Tensor._Tensor__init_from(t2, t._data, rg)
+        t2._init_leaf(t._data, rg)
         return t2
     return t
 
