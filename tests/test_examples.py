@@ -26,7 +26,8 @@ def _load(name):
 
 
 def _read_png(path):
-    """(width, height, rows of RGB bytes) of an 8-bit RGB PNG written by the examples (no filters)."""
+    """(width, height, raw scanlines) of the 8-bit RGB or RGBA PNG an example wrote (built-in writer or
+    matplotlib, whichever is installed)."""
     with open(path, 'rb') as f:
         data = f.read()
     assert data[:8] == b'\x89PNG\r\n\x1a\n'
@@ -39,9 +40,9 @@ def _read_png(path):
         chunks[tag] = chunks.get(tag, b'') + body
         pos += 12 + length
     w, h, depth, color = struct.unpack('>IIBB', chunks[b'IHDR'][:10])
-    assert (depth, color) == (8, 2)
+    assert depth == 8 and color in (2, 6)
     raw = zlib.decompress(chunks[b'IDAT'])
-    assert len(raw) == h * (1 + 3 * w)
+    assert len(raw) == h * (1 + (3 if color == 2 else 4) * w)
     return w, h, raw
 
 
