@@ -6,14 +6,9 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from .utils import _ntuple
 
 __all__ = ['Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d']
-
-
-def _ntuple(v, n):
-    if isinstance(v, (tuple, list)):
-        return tuple(v)
-    return (v,) * n
 
 
 class _ConvNd(Module):

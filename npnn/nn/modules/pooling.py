@@ -1,17 +1,12 @@
 """Pooling layers: max, average, adaptive, LP, fractional max and max-unpooling."""
 from .. import functional as F
 from .module import Module
+from .utils import _ntuple
 
 __all__ = ['MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'AdaptiveAvgPool1d',
            'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d',
            'LPPool1d', 'LPPool2d', 'LPPool3d', 'FractionalMaxPool2d', 'FractionalMaxPool3d', 'MaxUnpool1d',
            'MaxUnpool2d', 'MaxUnpool3d']
-
-
-def _ntuple(v, n):
-    if isinstance(v, (tuple, list)):
-        return tuple(v)
-    return (v,) * n
 
 
 class _MaxPoolNd(Module):
@@ -100,18 +95,20 @@ class AvgPool3d(_AvgPoolNd):
     _fn = staticmethod(F.avg_pool3d)
 
 
-class _AdaptiveAvgPoolNd(Module):
+class _AdaptivePoolNd(Module):
     _fn = None
 
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input):
-        return type(self)._fn(input, self.output_size)
-
     def extra_repr(self):
         return f'output_size={self.output_size}'
+
+
+class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
+    def forward(self, input):
+        return type(self)._fn(input, self.output_size)
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
@@ -129,19 +126,13 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     _fn = staticmethod(F.adaptive_avg_pool3d)
 
 
-class _AdaptiveMaxPoolNd(Module):
-    _fn = None
-
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size = output_size
+        super().__init__(output_size)
         self.return_indices = return_indices
 
     def forward(self, input):
         return type(self)._fn(input, self.output_size, self.return_indices)
-
-    def extra_repr(self):
-        return f'output_size={self.output_size}'
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
