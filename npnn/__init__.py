@@ -20,6 +20,8 @@ from .autograd.ops import TENSOR_METHODS as _TM, INPLACE_METHODS as _IM
 from ._tensor_str import set_printoptions
 from . import autograd
 from . import nn, optim, data, utils, cuda  # noqa: E402
+from . import linalg, fft, distributions, quasirandom, backends, __config__  # noqa: E402
+from .spectral import *  # noqa: F401,F403,E402
 from .serialization import save, load, save_safetensors, load_safetensors  # noqa: E402
 from .functional_api import *  # noqa: F401,F403
 # layer functions PyTorch also offers at the top level (torch.conv2d, torch.dropout, ...)

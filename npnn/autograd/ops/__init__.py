@@ -9,6 +9,7 @@ from .indexing import *  # noqa: F401,F403
 from .matrix import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
+from .sets import *  # noqa: F401,F403
 
 # ops that are also Tensor methods (x.op(...) == npnn.op(x, ...))
 TENSOR_METHODS = '''

@@ -1,0 +1,1 @@
+"""``npnn.__config__``: build and runtime configuration (array libraries, BLAS, threads)."""

@@ -1,0 +1,1 @@
+"""``npnn.backends``: what the array libraries offer (mkl, cudnn availability)."""

@@ -1,0 +1,2 @@
+"""``npnn.distributions``: probability distributions and KL divergences."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""``npnn.fft``: discrete Fourier transforms over the array module's fft."""
+__all__ = []

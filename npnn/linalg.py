@@ -1,0 +1,2 @@
+"""``npnn.linalg``: linear algebra with gradients."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""``npnn.quasirandom``: quasi-random sequences (SobolEngine)."""
+__all__ = []

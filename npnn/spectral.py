@@ -1,0 +1,2 @@
+"""Spectral helpers at the top level: stft, istft and window functions."""
+__all__ = []
