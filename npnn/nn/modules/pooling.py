@@ -1,7 +1,7 @@
 """Pooling layers: max, average, adaptive, LP, fractional max and max-unpooling."""
 from .. import functional as F
 from .module import Module
-from .utils import _ntuple
+from ._utils import _ntuple
 
 __all__ = ['MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'AdaptiveAvgPool1d',
            'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d',
