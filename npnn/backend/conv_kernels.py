@@ -111,6 +111,15 @@ def pad_zeros(x, pads, value=0):
     return out
 
 
+def crop(a, pads):
+    """The inverse of ``pad_zeros``: a view of ``a`` without ``pads`` (``[(left, right), ...]``)."""
+    if not any(l or r for l, r in pads):
+        return a
+    d = len(pads)
+    sp = a.shape[-d:]
+    return a[(Ellipsis,) + tuple(slice(l, s - r) for s, (l, r) in zip(sp, pads))]
+
+
 def windows(x, kernel, stride, dilation, out_shape):
     """A strided view ``(N, C, *out, *kernel)`` of ``x`` (``(N, C, *spatial)``, already padded): element
     ``[n, c, o..., k...]`` is ``x[n, c, o*stride + k*dilation ...]``. No copy."""

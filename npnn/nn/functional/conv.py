@@ -6,28 +6,25 @@ strided slice-adds per kernel offset. The backward works on arrays; under ``crea
 rebuilt from differentiable convolutions instead (slower, but higher-order gradients are exact).
 """
 import math
-import numbers
 
-from ...autograd.node import Node
+from ...autograd.node import Node, _raise_released
 from ...autograd.grad_mode import state
 from ...autograd.ops._util import make, recording, check_same_device
 from ...backend.device import array_module, on_device
 from ...backend.dtypes import from_numpy_dtype
-from ...backend.conv_kernels import im2col, col2im, pad_zeros, wide_offsets, im2col_wide, col2im_wide, take, give
+from ...backend.conv_kernels import (im2col, col2im, pad_zeros, crop, wide_offsets, im2col_wide, col2im_wide,
+                                     take, give)
+from ._utils import int_tuple
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d']
 
 
+_TUPLE_ERROR = ("expected {name} to be a single integer value or a list of {d} values to match the convolution "
+                "dimensions, but got {name}={v}")
+
+
 def _tuple(v, d, name='argument'):
-    if isinstance(v, numbers.Integral):
-        return (int(v),) * d
-    v = tuple(int(i) for i in v)
-    if len(v) == 1 and d > 1:
-        return v * d
-    if len(v) != d:
-        raise RuntimeError(f"expected {name} to be a single integer value or a list of {d} values to match "
-                           f"the convolution dimensions, but got {name}={list(v)}")
-    return v
+    return int_tuple(v, d, name, _TUPLE_ERROR)
 
 
 def _dtype_check(x, w, b):
@@ -104,14 +101,6 @@ def _from_channels_first(a2, n, spatial):
     return xp.ascontiguousarray(a2.reshape(c, n, -1).transpose(1, 0, 2)).reshape((n, c) + tuple(spatial))
 
 
-def _crop(a, pads):
-    if not any(l or r for l, r in pads):
-        return a
-    d = len(pads)
-    sp = a.shape[-d:]
-    return a[(Ellipsis,) + tuple(slice(l, s - r) for s, (l, r) in zip(sp, pads))]
-
-
 # ---------------------------------------------------------------------------------------------------------
 # convolution
 
@@ -127,7 +116,6 @@ class ConvolutionBackward0(Node):
 
     def backward(self, g):
         if self.released:
-            from ...autograd.node import _raise_released
             _raise_released()
         x_t, w_t = self.saved_tensors()  # version check of input and weight
         if state.enabled:
@@ -174,7 +162,7 @@ class ConvolutionBackward0(Node):
                     cols_shape, xpad_shape = self.ctx
                     gx = col2im(gcols.reshape(cols_shape), xpad_shape, self.kernel, self.stride, self.dilation,
                                 self.out_shape)
-                    gx = _crop(gx, self.pads)
+                    gx = crop(gx, self.pads)
                 if self.unbatched:
                     gx = gx[0]
                 gx = make(xp.ascontiguousarray(gx))
@@ -402,7 +390,6 @@ class ConvolutionBackward1(Node):
 
     def backward(self, g):
         if self.released:
-            from ...autograd.node import _raise_released
             _raise_released()
         x_t, w_t = self.saved_tensors()
         if state.enabled:
@@ -504,14 +491,14 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise RuntimeError(f"Given input size per channel: ({_fmt(in_shape)}). Calculated output size per channel: "
                            f"({_fmt(out_shape)}). Output size is too small")
     alloc = tuple(f + max(0, op - p) for f, op, p in zip(full, opad, pad))
-    crop = tuple((p, a - p - o) for a, p, o in zip(alloc, pad, out_shape))
+    crops = tuple((p, a - p - o) for a, p, o in zip(alloc, pad, out_shape))
     xp = array_module(x)
     with on_device(x):
         x2 = _to_channels_first(x)  # (Cin, N*I)
         cols = _gemm_t(w.reshape(cin, -1), x2, groups)  # (Cout*K, N*I)
         cols = cols.reshape((cout,) + kernel + (n,) + in_shape)
         y = col2im(cols, (n, cout) + alloc, kernel, stride, dilation, in_shape)
-        y = _crop(y, crop)
+        y = crop(y, crops)
         if b is not None:
             y = y + b.reshape((cout,) + (1,) * d)
         else:
@@ -523,7 +510,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         node.save(input, weight)
         node.w = w
         node.x2 = x2 if weight._rg else None
-        node.gpads = crop
+        node.gpads = crops
         node.kernel, node.stride, node.dilation, node.in_shape = kernel, stride, dilation, in_shape
         node.groups, node.unbatched = groups, unbatched
         return make(y, node)

@@ -1,7 +1,7 @@
 """Connectionist temporal classification loss: forward-backward in log space, vectorised over the batch."""
 import numpy as np
 
-from ...autograd.node import Node
+from ...autograd.node import Node, _raise_released
 from ...autograd.ops._util import recording
 from ...backend.device import array_module, on_device
 from ...backend.kernels import index_add_at
@@ -25,7 +25,6 @@ class CtcLossBackward0(Node):
 
     def backward(self, g):
         if self.G is None:
-            from ...autograd.node import _raise_released
             _raise_released()
         gd = g._data
         if self.unbatched:

@@ -1,23 +1,15 @@
 """``unfold`` (im2col) and ``fold`` (col2im) for 4-D (or unbatched 3-D) inputs; each is the other's adjoint."""
-import numbers
-
 from ...autograd.node import Node
 from ...autograd.ops._util import make, recording
 from ...backend.device import array_module, on_device
-from ...backend.conv_kernels import windows, col2im, pad_zeros
+from ...backend.conv_kernels import windows, col2im, pad_zeros, crop
+from ._utils import int_tuple
 
 __all__ = ['unfold', 'fold']
 
 
 def _pair(v, name):
-    if isinstance(v, numbers.Integral):
-        return (int(v), int(v))
-    v = tuple(int(i) for i in v)
-    if len(v) == 1:
-        return v * 2
-    if len(v) != 2:
-        raise RuntimeError(f"{name} must be an int or a tuple of two ints")
-    return v
+    return int_tuple(v, 2, name, "{name} must be an int or a tuple of two ints")
 
 
 def _unfold_arr(x, kernel, dilation, padding, stride, out):
@@ -35,10 +27,7 @@ def _fold_arr(cols, c, size, kernel, dilation, padding, stride, out):
     n = cols.shape[0]
     c6 = cols.reshape((n, c) + tuple(kernel) + tuple(out)).transpose(1, 2, 3, 0, 4, 5)  # (C, kh, kw, N, oh, ow)
     padded = (n, c) + tuple(s + 2 * p for s, p in zip(size, padding))
-    y = col2im(c6, padded, kernel, stride, dilation, out)
-    if any(padding):
-        y = y[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
-    return y
+    return crop(col2im(c6, padded, kernel, stride, dilation, out), tuple((p, p) for p in padding))
 
 
 def _blocks(size, kernel, dilation, padding, stride):

@@ -10,10 +10,11 @@ import numbers
 
 import numpy as np
 
-from ...autograd.node import Node
+from ...autograd.node import Node, _raise_released
 from ...autograd.ops._util import make, recording
 from ...backend.device import array_module, on_device
-from ...backend.conv_kernels import pad_zeros, window_slices, scatter_add_rows
+from ...backend.conv_kernels import pad_zeros, crop, window_slices, scatter_add_rows
+from ._utils import int_tuple
 
 __all__ = ['max_pool1d', 'max_pool2d', 'max_pool3d', 'max_pool1d_with_indices', 'max_pool2d_with_indices',
            'max_pool3d_with_indices', 'avg_pool1d', 'avg_pool2d', 'avg_pool3d', 'adaptive_avg_pool1d',
@@ -25,14 +26,7 @@ __all__ = ['max_pool1d', 'max_pool2d', 'max_pool3d', 'max_pool1d_with_indices', 
 
 
 def _tuple(v, d, name):
-    if isinstance(v, numbers.Integral):
-        return (int(v),) * d
-    v = tuple(int(i) for i in v)
-    if len(v) == 1:
-        return v * d
-    if len(v) != d:
-        raise RuntimeError(f"{name} must either be a single int, or a tuple of {d} ints")
-    return v
+    return int_tuple(v, d, name, "{name} must either be a single int, or a tuple of {d} ints")
 
 
 def _batchify(input, d, name):
@@ -86,12 +80,6 @@ def _geometry(x, d, kernel_size, stride, padding, dilation, ceil_mode, name, avg
     return kernel, stride, pad, dil, out, pads
 
 
-def _crop(a, pads):
-    d = len(pads)
-    sp = a.shape[-d:]
-    return a[(Ellipsis,) + tuple(slice(l, s - r) for s, (l, r) in zip(sp, pads))]
-
-
 def _idx_dtype(k):
     return np.uint8 if k <= 255 else np.int32
 
@@ -109,7 +97,6 @@ class MaxPoolBackward(Node):
 
     def backward(self, g):
         if self.released:
-            from ...autograd.node import _raise_released
             _raise_released()
         gd = g._data
         if self.unbatched:
@@ -121,7 +108,7 @@ class MaxPoolBackward(Node):
             zero = gd.dtype.type(0)
             for j, (_, sl) in enumerate(self.slices):
                 gx[sl] += xp.where(arg == j, gd, zero)
-            gx = _crop(gx, self.pads)
+            gx = crop(gx, self.pads)
             if self.unbatched:
                 gx = gx[0]
         return make(xp.ascontiguousarray(gx))
@@ -186,7 +173,6 @@ class MaxPool2x2Backward(Node):
 
     def backward(self, g):
         if self.released:
-            from ...autograd.node import _raise_released
             _raise_released()
         gd = g._data
         xp = array_module(gd)
@@ -301,7 +287,7 @@ class AvgPoolBackward(Node):
             gx = xp.zeros(self.xpad_shape, dtype=gd.dtype)
             for _, sl in self.slices:
                 gx[sl] += gg
-            gx = _crop(gx, self.pads)
+            gx = crop(gx, self.pads)
             if self.unbatched:
                 gx = gx[0]
         return make(xp.ascontiguousarray(gx))
@@ -492,7 +478,6 @@ class GatherMaxBackward(Node):
 
     def backward(self, g):
         if self.released:
-            from ...autograd.node import _raise_released
             _raise_released()
         gd = g._data
         rows = math.prod(self.lead)

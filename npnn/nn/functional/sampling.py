@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ...autograd.node import Node
+from ...autograd.node import Node, _raise_released
 from ...autograd.ops._util import make, recording, check_same_device
 from ...backend.device import array_module, on_device
 from ...backend.conv_kernels import scatter_add_rows
@@ -282,7 +282,6 @@ class GridSamplerBackward(Node):
 
     def backward(self, g):
         if self.released:
-            from ...autograd.node import _raise_released
             _raise_released()
         gd = g._data
         xp = array_module(gd)
