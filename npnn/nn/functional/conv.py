@@ -105,14 +105,11 @@ def _from_channels_first(a2, n, spatial):
 # convolution
 
 
-class ConvolutionBackward0(Node):
+class _ConvBackwardBase(Node):
+    """What the backward of conv and conv_transpose share: the released and version checks, the switch to
+    differentiable ops under create_graph, unbatched input and the bias gradient. Subclasses give the input
+    and weight gradients, on arrays (``_array_grads``) and as ops (``_graph_grads``)."""
     __slots__ = ()
-
-    def release(self):
-        super().release()
-        if self.cols is not None:
-            give(self.cols)
-        self.cols = None
 
     def backward(self, g):
         if self.released:
@@ -123,82 +120,101 @@ class ConvolutionBackward0(Node):
         gd = g._data
         if self.unbatched:
             gd = gd[None]
+        need_x, need_w, need_b = (e is not None for e in self.next)
+        with on_device(gd):
+            gx, gw = self._array_grads(gd, need_x, need_w)
+            gb = make(gd.sum(axis=(0,) + tuple(range(2, gd.ndim)))) if need_b else None
+        return gx, gw, gb
+
+    def _backward_graph(self, g, x, w):
+        if self.unbatched:
+            x, g = x.unsqueeze(0), g.unsqueeze(0)
+        gx, gw = self._graph_grads(g, x, w, self.next[0] is not None, self.next[1] is not None)
+        if gx is not None and self.unbatched:
+            gx = gx.squeeze(0)
+        gb = g.sum((0,) + tuple(range(2, g.ndim))) if self.next[2] is not None else None
+        return gx, gw, gb
+
+
+def _pad_graph(t, pads):
+    """``pad_zeros`` as a differentiable op."""
+    from .padding import pad
+    flat_pads = [p for lr in reversed(pads) for p in lr]
+    return pad(t, flat_pads) if any(flat_pads) else t
+
+
+class ConvolutionBackward0(_ConvBackwardBase):
+    __slots__ = ()
+
+    def release(self):
+        super().release()
+        if self.cols is not None:
+            give(self.cols)
+        self.cols = None
+
+    def _array_grads(self, gd, need_x, need_w):
         xp = array_module(gd)
         w = self.w
         groups = self.groups
         n = gd.shape[0]
-        need_x, need_w, need_b = (e is not None for e in self.next)
-        with on_device(gd):
-            if self.wide:
-                padded, wide_shape, offsets, total = self.ctx
-                d = len(wide_shape)
-                cout = gd.shape[1]
-                gw_ = take((cout, n) + wide_shape, gd.dtype, xp)
-                for i in range(1, d):  # zero only the cropped (wide) columns
-                    if wide_shape[i] > self.out_shape[i]:
-                        gw_[(slice(None),) * (2 + i) + (slice(self.out_shape[i], None),)] = 0
-                gw_[(Ellipsis,) + tuple(slice(0, o) for o in self.out_shape)] = \
-                    gd.transpose((1, 0) + tuple(range(2, 2 + d)))
-                g2 = gw_.reshape(cout, -1)
+        if self.wide:
+            padded, wide_shape, offsets, total = self.ctx
+            d = len(wide_shape)
+            cout = gd.shape[1]
+            gw_ = take((cout, n) + wide_shape, gd.dtype, xp)
+            for i in range(1, d):  # zero only the cropped (wide) columns
+                if wide_shape[i] > self.out_shape[i]:
+                    gw_[(slice(None),) * (2 + i) + (slice(self.out_shape[i], None),)] = 0
+            gw_[(Ellipsis,) + tuple(slice(0, o) for o in self.out_shape)] = \
+                gd.transpose((1, 0) + tuple(range(2, 2 + d)))
+            g2 = gw_.reshape(cout, -1)
+        else:
+            g2 = _to_channels_first(gd)  # (Cout, P)
+        gx = gw = None
+        if need_x:
+            w2 = w.reshape(w.shape[0], -1)
+            if self.wide and groups == 1:
+                gcols = take((w2.shape[1], g2.shape[1]), gd.dtype, xp)
+                xp.matmul(w2.T, g2, out=gcols)
             else:
-                g2 = _to_channels_first(gd)  # (Cout, P)
-            gx = gw = gb = None
-            if need_x:
-                w2 = w.reshape(w.shape[0], -1)
-                if self.wide and groups == 1:
-                    gcols = take((w2.shape[1], g2.shape[1]), gd.dtype, xp)
-                    xp.matmul(w2.T, g2, out=gcols)
-                else:
-                    gcols = _gemm_t(w2, g2, groups)
-                if self.wide:
-                    c = gcols.shape[0] // len(offsets)
-                    gt_buf = col2im_wide(gcols.reshape(c, len(offsets), n, -1), total, offsets)
-                    give(gcols)
-                    gt = gt_buf.reshape((c, n) + tuple(padded))[(slice(None), slice(None)) +
-                                                               _interior(self.pads, _unpad(padded, self.pads))]
-                    gx = xp.ascontiguousarray(gt.transpose((1, 0) + tuple(range(2, 2 + d))))
-                    give(gt_buf)
-                else:
-                    cols_shape, xpad_shape = self.ctx
-                    gx = col2im(gcols.reshape(cols_shape), xpad_shape, self.kernel, self.stride, self.dilation,
-                                self.out_shape)
-                    gx = crop(gx, self.pads)
-                if self.unbatched:
-                    gx = gx[0]
-                gx = make(xp.ascontiguousarray(gx))
-            if need_w:
-                cols = self.cols
-                gw = make(_gemm_w(g2, cols.reshape(-1, g2.shape[1]), groups).reshape(w.shape))
-            if need_b:
-                gb = make(gd.sum(axis=(0,) + tuple(range(2, gd.ndim))))
+                gcols = _gemm_t(w2, g2, groups)
             if self.wide:
-                give(gw_)
-        return gx, gw, gb
+                c = gcols.shape[0] // len(offsets)
+                gt_buf = col2im_wide(gcols.reshape(c, len(offsets), n, -1), total, offsets)
+                give(gcols)
+                gt = gt_buf.reshape((c, n) + tuple(padded))[(slice(None), slice(None)) +
+                                                           _interior(self.pads, _unpad(padded, self.pads))]
+                gx = xp.ascontiguousarray(gt.transpose((1, 0) + tuple(range(2, 2 + d))))
+                give(gt_buf)
+            else:
+                cols_shape, xpad_shape = self.ctx
+                gx = col2im(gcols.reshape(cols_shape), xpad_shape, self.kernel, self.stride, self.dilation,
+                            self.out_shape)
+                gx = crop(gx, self.pads)
+            if self.unbatched:
+                gx = gx[0]
+            gx = make(xp.ascontiguousarray(gx))
+        if need_w:
+            cols = self.cols
+            gw = make(_gemm_w(g2, cols.reshape(-1, g2.shape[1]), groups).reshape(w.shape))
+        if self.wide:
+            give(gw_)
+        return gx, gw
 
-
-    def _backward_graph(self, g, x, w):
-        """The backward as differentiable ops (for create_graph=True)."""
-        from .padding import pad as _pad
+    def _graph_grads(self, g, x, w, need_x, need_w):
         d = len(self.kernel)
-        if self.unbatched:
-            x, g = x.unsqueeze(0), g.unsqueeze(0)
-        flat_pads = [p for lr in reversed(self.pads) for p in lr]
-        xpad = _pad(x, flat_pads) if any(flat_pads) else x
+        xpad = _pad_graph(x, self.pads)
         padded = tuple(xpad.shape[2:])
-        gx = gw = gb = None
-        if self.next[0] is not None:
+        gx = gw = None
+        if need_x:
             full = tuple((o - 1) * s + dl * (k - 1) + 1
                          for o, s, dl, k in zip(self.out_shape, self.stride, self.dilation, self.kernel))
             op = tuple(p - f for p, f in zip(padded, full))
             gx = _conv_transpose(g, w, None, self.stride, 0, op, self.groups, self.dilation, d)
             gx = gx[(slice(None), slice(None)) + _interior(self.pads, _unpad(padded, self.pads))]
-            if self.unbatched:
-                gx = gx.squeeze(0)
-        if self.next[1] is not None:
+        if need_w:
             gw = _weight_grad(xpad, g, self.stride, self.dilation, self.kernel, self.groups, d)
-        if self.next[2] is not None:
-            gb = g.sum((0,) + tuple(range(2, 2 + d)))
-        return gx, gw, gb
+        return gx, gw
 
 
 def _weight_grad(xpad, g, stride, dilation, kernel, groups, d):
@@ -378,7 +394,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 # transposed convolution
 
 
-class ConvolutionBackward1(Node):
+class ConvolutionBackward1(_ConvBackwardBase):
     __slots__ = ()
 
     def name(self):
@@ -388,57 +404,34 @@ class ConvolutionBackward1(Node):
         super().release()
         self.x2 = None
 
-    def backward(self, g):
-        if self.released:
-            _raise_released()
-        x_t, w_t = self.saved_tensors()
-        if state.enabled:
-            return self._backward_graph(g, x_t, w_t)
-        gd = g._data
-        if self.unbatched:
-            gd = gd[None]
-        w = self.w  # (Cin, Cout/G, *K)
-        groups = self.groups
-        n = gd.shape[0]
-        need_x, need_w, need_b = (e is not None for e in self.next)
-        gx = gw = gb = None
-        with on_device(gd):
-            if need_b:
-                gb = make(gd.sum(axis=(0,) + tuple(range(2, gd.ndim))))
-            if need_x or need_w:
-                # pad the output gradient back to the full col2im extent, then take its windows
-                gpad = pad_zeros(gd, self.gpads)
-                cols = im2col(gpad, self.kernel, self.stride, self.dilation, self.in_shape)  # (Cout, *K, N, *I)
-                cols2 = cols.reshape(-1, n * math.prod(self.in_shape))
-                if need_x:
-                    gx2 = _gemm_fwd(cols2, w.reshape(w.shape[0], -1), groups)  # (Cin, P)
-                    gx = _from_channels_first(gx2, n, self.in_shape)
-                    gx = make(gx[0] if self.unbatched else gx)
-                if need_w:
-                    gw = make(_gemm_w(self.x2, cols2, groups).reshape(w.shape))
-                give(cols)
-        return gx, gw, gb
+    def _array_grads(self, gd, need_x, need_w):
+        gx = gw = None
+        if need_x or need_w:
+            w = self.w  # (Cin, Cout/G, *K)
+            n = gd.shape[0]
+            # pad the output gradient back to the full col2im extent, then take its windows
+            gpad = pad_zeros(gd, self.gpads)
+            cols = im2col(gpad, self.kernel, self.stride, self.dilation, self.in_shape)  # (Cout, *K, N, *I)
+            cols2 = cols.reshape(-1, n * math.prod(self.in_shape))
+            if need_x:
+                gx2 = _gemm_fwd(cols2, w.reshape(w.shape[0], -1), self.groups)  # (Cin, P)
+                gx = _from_channels_first(gx2, n, self.in_shape)
+                gx = make(gx[0] if self.unbatched else gx)
+            if need_w:
+                gw = make(_gemm_w(self.x2, cols2, self.groups).reshape(w.shape))
+            give(cols)
+        return gx, gw
 
-
-    def _backward_graph(self, g, x, w):
-        """The backward as differentiable ops (for create_graph=True)."""
-        from .padding import pad as _pad
+    def _graph_grads(self, g, x, w, need_x, need_w):
         d = len(self.kernel)
-        if self.unbatched:
-            x, g = x.unsqueeze(0), g.unsqueeze(0)
-        flat_pads = [p for lr in reversed(self.gpads) for p in lr]
-        gpad = _pad(g, flat_pads) if any(flat_pads) else g
-        gx = gw = gb = None
-        if self.next[0] is not None:
+        gpad = _pad_graph(g, self.gpads)
+        gx = gw = None
+        if need_x:
             gx = _conv(gpad, w, None, self.stride, 0, self.dilation, self.groups, d)
             gx = gx[(slice(None), slice(None)) + tuple(slice(0, i) for i in self.in_shape)]
-            if self.unbatched:
-                gx = gx.squeeze(0)
-        if self.next[1] is not None:
+        if need_w:
             gw = _weight_grad(gpad, x, self.stride, self.dilation, self.kernel, self.groups, d)
-        if self.next[2] is not None:
-            gb = g.sum((0,) + tuple(range(2, 2 + d)))
-        return gx, gw, gb
+        return gx, gw
 
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, d, output_size=None):
