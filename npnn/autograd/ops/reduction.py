@@ -29,6 +29,15 @@ def _expand_back(g, shape, axes, keepdim):
     return g.expand(shape)
 
 
+def _accumulation_dtype(a, dtype):
+    """``a`` in ``dtype`` when given; else ints and bools widened to int64 (PyTorch's rule for sum/prod/cum*)."""
+    if dtype is not None:
+        return a.astype(dtypes.to_dtype(dtype).np)
+    if a.dtype.kind in 'biu':
+        return a.astype(np.int64)
+    return a
+
+
 class SumBackward0(Node):
     __slots__ = ('shape', 'axes', 'keepdim')
     saves = False
@@ -42,10 +51,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     a = input._data
     axes = _axes(dim, a.ndim)
     xp = array_module(a)
-    if dtype is not None:
-        a = a.astype(dtypes.to_dtype(dtype).np)
-    elif a.dtype.kind in 'biu':
-        a = a.astype(np.int64)
+    a = _accumulation_dtype(a, dtype)
     r = a.sum(axis=axes, keepdims=keepdim) if axes else a.copy()
     if not isinstance(r, xp.ndarray):
         r = xp.asarray(r)
@@ -127,10 +133,7 @@ def cat_(ts, ax):
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along ``dim``."""
     a = input._data
-    if dtype is not None:
-        a = a.astype(dtypes.to_dtype(dtype).np)
-    elif a.dtype.kind in 'biu':
-        a = a.astype(np.int64)
+    a = _accumulation_dtype(a, dtype)
     xp = array_module(a)
     if dim is None:
         r = xp.asarray(a.prod())
@@ -293,30 +296,26 @@ def aminmax(input, *, dim=None, keepdim=False):
     return r(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
-def argmax(input, dim=None, keepdim=False):
-    """Index of the maximum (of the flattened tensor when ``dim`` is None)."""
+def _arg_extreme(input, dim, keepdim, argfn):
     a = input._data
     xp = array_module(a)
     if dim is None:
-        r = _argmax(a.reshape(-1), 0, False)
+        r = argfn(a.reshape(-1), 0, False)
         if keepdim:
             r = r.reshape((1,) * a.ndim)
         return make(xp.asarray(r, dtype=np.int64))
-    return make(xp.asarray(_argmax(a, norm_dim(dim, a.ndim), keepdim), dtype=np.int64)) if a.ndim else \
+    return make(xp.asarray(argfn(a, norm_dim(dim, a.ndim), keepdim), dtype=np.int64)) if a.ndim else \
         make(xp.zeros((), np.int64))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the maximum (of the flattened tensor when ``dim`` is None)."""
+    return _arg_extreme(input, dim, keepdim, _argmax)
 
 
 def argmin(input, dim=None, keepdim=False):
     """Index of the minimum (of the flattened tensor when ``dim`` is None)."""
-    a = input._data
-    xp = array_module(a)
-    if dim is None:
-        r = _argmin(a.reshape(-1), 0, False)
-        if keepdim:
-            r = r.reshape((1,) * a.ndim)
-        return make(xp.asarray(r, dtype=np.int64))
-    return make(xp.asarray(_argmin(a, norm_dim(dim, a.ndim), keepdim), dtype=np.int64)) if a.ndim else \
-        make(xp.zeros((), np.int64))
+    return _arg_extreme(input, dim, keepdim, _argmin)
 
 
 # --- statistics --------------------------------------------------------------------------------------------
@@ -424,10 +423,7 @@ class CumsumBackward0(Node):
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``."""
     a = input._data
-    if dtype is not None:
-        a = a.astype(dtypes.to_dtype(dtype).np)
-    elif a.dtype.kind in 'biu':
-        a = a.astype(np.int64)
+    a = _accumulation_dtype(a, dtype)
     d = norm_dim(dim, a.ndim)
     r = array_module(a).cumsum(a, axis=d) if a.ndim else a.copy()
     if recording(input):
@@ -470,10 +466,7 @@ class CumprodBackward0(Node):
 def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim``."""
     a = input._data
-    if dtype is not None:
-        a = a.astype(dtypes.to_dtype(dtype).np)
-    elif a.dtype.kind in 'biu':
-        a = a.astype(np.int64)
+    a = _accumulation_dtype(a, dtype)
     d = norm_dim(dim, a.ndim)
     r = array_module(a).cumprod(a, axis=d) if a.ndim else a.copy()
     if recording(input):
@@ -514,22 +507,22 @@ def logcumsumexp(input, dim):
     return (input - m).exp().cumsum(d).log() + m
 
 
-def all(input, dim=None, keepdim=False):
-    """True where all elements (along ``dim``) are nonzero."""
+def _logical(input, dim, keepdim, method):
     a = input._data
     xp = array_module(a)
     if dim is None:
-        return make(xp.asarray(a.all()))
-    return make(xp.asarray(a.all(axis=_axes(dim, a.ndim), keepdims=keepdim)))
+        return make(xp.asarray(getattr(a, method)()))
+    return make(xp.asarray(getattr(a, method)(axis=_axes(dim, a.ndim), keepdims=keepdim)))
+
+
+def all(input, dim=None, keepdim=False):
+    """True where all elements (along ``dim``) are nonzero."""
+    return _logical(input, dim, keepdim, 'all')
 
 
 def any(input, dim=None, keepdim=False):
     """True where any element (along ``dim``) is nonzero."""
-    a = input._data
-    xp = array_module(a)
-    if dim is None:
-        return make(xp.asarray(a.any()))
-    return make(xp.asarray(a.any(axis=_axes(dim, a.ndim), keepdims=keepdim)))
+    return _logical(input, dim, keepdim, 'any')
 
 
 def count_nonzero(input, dim=None):
