@@ -46,6 +46,18 @@ def _batchify(input, d, name):
                        f"of size: {list(shape)}")
 
 
+def _operands(input, weight, bias, d, name):
+    """The arrays of a convolution's operands, batched, after the device and dtype checks."""
+    x, unbatched = _batchify(input, d, name)
+    w = weight._data
+    b = bias._data if bias is not None else None
+    check_same_device(x, w)
+    if b is not None:
+        check_same_device(x, b)
+    _dtype_check(x, w, b)
+    return x, unbatched, w, b
+
+
 def _fmt(t):
     return ' x '.join(str(i) for i in t)
 
@@ -239,13 +251,7 @@ def _unpad(padded, pads):
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, d):
     name = f'conv{d}d'
-    x, unbatched = _batchify(input, d, name)
-    w = weight._data
-    b = bias._data if bias is not None else None
-    check_same_device(x, w)
-    if b is not None:
-        check_same_device(x, b)
-    _dtype_check(x, w, b)
+    x, unbatched, w, b = _operands(input, weight, bias, d, name)
     if w.ndim != d + 2:
         raise RuntimeError("weight should have at least three dimensions" if w.ndim < 3 else
                            f"Expected {d + 2}-dimensional weight for {d + 2}-dimensional input "
@@ -436,13 +442,7 @@ class ConvolutionBackward1(_ConvBackwardBase):
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, d, output_size=None):
     name = f'conv_transpose{d}d'
-    x, unbatched = _batchify(input, d, name)
-    w = weight._data
-    b = bias._data if bias is not None else None
-    check_same_device(x, w)
-    if b is not None:
-        check_same_device(x, b)
-    _dtype_check(x, w, b)
+    x, unbatched, w, b = _operands(input, weight, bias, d, name)
     if w.ndim != d + 2:
         raise RuntimeError(f"Expected {d + 2}-dimensional weight for {d + 2}-dimensional input "
                            f"{list(x.shape)}, but got {w.ndim}-dimensional weight of size {list(w.shape)} instead")
