@@ -444,25 +444,18 @@ def _unary(name, fwd, rule, use_input=True, use_output=False, float_only=True, i
     return op
 
 
-def _erfinv(xp, a):
-    if xp is np:
-        return _sp.erfinv(a).astype(a.dtype, copy=False)
-    import cupyx.scipy.special as cs
-    return cs.erfinv(a)
+def _special(name):
+    """``xp, a -> name(a)`` from scipy.special (keeping ``a``'s dtype) or, for CuPy arrays, cupyx's."""
+    def f(xp, a):
+        if xp is np:
+            return getattr(_sp, name)(a).astype(a.dtype, copy=False)
+        import cupyx.scipy.special as cs
+        return getattr(cs, name)(a)
+    f.__name__ = '_' + name
+    return f
 
 
-def _erf(xp, a):
-    if xp is np:
-        return _sp.erf(a).astype(a.dtype, copy=False)
-    import cupyx.scipy.special as cs
-    return cs.erf(a)
-
-
-def _erfc(xp, a):
-    if xp is np:
-        return _sp.erfc(a).astype(a.dtype, copy=False)
-    import cupyx.scipy.special as cs
-    return cs.erfc(a)
+_erfinv, _erf, _erfc = _special('erfinv'), _special('erf'), _special('erfc')
 
 
 def _sigmoid_fwd(xp, a):
