@@ -88,12 +88,10 @@ def _idx_dtype(k):
 # max pooling
 
 
-class MaxPoolBackward(Node):
+class _WindowPoolBackward(Node):
+    """Backward of a fixed-window pool: the gradient share of each window offset (``_share``) added at that
+    offset's strided slice of the padded input, then the padding cropped off."""
     __slots__ = ()
-
-    def release(self):
-        super().release()
-        self.arg = None
 
     def backward(self, g):
         if self.released:
@@ -102,16 +100,27 @@ class MaxPoolBackward(Node):
         if self.unbatched:
             gd = gd[None]
         xp = array_module(gd)
-        arg = self.arg
         with on_device(gd):
+            share = self._share(xp, gd)
             gx = xp.zeros(self.xpad_shape, dtype=gd.dtype)
-            zero = gd.dtype.type(0)
             for j, (_, sl) in enumerate(self.slices):
-                gx[sl] += xp.where(arg == j, gd, zero)
+                gx[sl] += share(j)
             gx = crop(gx, self.pads)
             if self.unbatched:
                 gx = gx[0]
         return make(xp.ascontiguousarray(gx))
+
+
+class MaxPoolBackward(_WindowPoolBackward):
+    __slots__ = ()
+
+    def release(self):
+        super().release()
+        self.arg = None
+
+    def _share(self, xp, gd):
+        arg, zero = self.arg, gd.dtype.type(0)
+        return lambda j: xp.where(arg == j, gd, zero)
 
 
 def _max_pool(input, d, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name):
@@ -272,25 +281,14 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 # average pooling
 
 
-class AvgPoolBackward(Node):
+class AvgPoolBackward(_WindowPoolBackward):
     __slots__ = ()
     saves = False
 
-    def backward(self, g):
-        gd = g._data
-        if self.unbatched:
-            gd = gd[None]
-        xp = array_module(gd)
-        with on_device(gd):
-            gg = gd / self.divisor if not isinstance(self.divisor, (int, float)) else gd * (1.0 / self.divisor)
-            gg = gg.astype(gd.dtype, copy=False)
-            gx = xp.zeros(self.xpad_shape, dtype=gd.dtype)
-            for _, sl in self.slices:
-                gx[sl] += gg
-            gx = crop(gx, self.pads)
-            if self.unbatched:
-                gx = gx[0]
-        return make(xp.ascontiguousarray(gx))
+    def _share(self, xp, gd):
+        gg = gd / self.divisor if not isinstance(self.divisor, (int, float)) else gd * (1.0 / self.divisor)
+        gg = gg.astype(gd.dtype, copy=False)
+        return lambda j: gg
 
 
 def _avg_divisor(xp, spatial, kernel, stride, pad, out, count_include_pad, dtype):
