@@ -70,6 +70,18 @@ def _renorm_(weight, idx, max_norm, norm_type):
     weight._vc[0] += 1
 
 
+def _norm_padding(padding_idx, num_embeddings):
+    """``padding_idx`` checked against the table size, a negative one counted from the end."""
+    if padding_idx is None:
+        return None
+    if padding_idx > 0:
+        assert padding_idx < num_embeddings, 'Padding_idx must be within num_embeddings'
+    elif padding_idx < 0:
+        assert padding_idx >= -num_embeddings, 'Padding_idx must be within num_embeddings'
+        padding_idx = num_embeddings + padding_idx
+    return padding_idx
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Look up rows of ``weight`` at integer ``input``; output shape ``input.shape + (embedding_dim,)``.
@@ -83,12 +95,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     _check_indices(a, 'embedding')
     w = weight._data
     V = w.shape[0]
-    if padding_idx is not None:
-        if padding_idx > 0:
-            assert padding_idx < V, 'Padding_idx must be within num_embeddings'
-        elif padding_idx < 0:
-            assert padding_idx >= -V, 'Padding_idx must be within num_embeddings'
-            padding_idx = V + padding_idx
+    padding_idx = _norm_padding(padding_idx, V)
     flat = a.reshape(-1)
     _check_range(flat, V)
     if max_norm is not None:

@@ -1,22 +1,11 @@
 """Lookup tables: Embedding and EmbeddingBag."""
 from ... import creation
 from ...autograd.grad_mode import no_grad
-from ..functional.sparse import embedding, embedding_bag
+from ..functional.sparse import embedding, embedding_bag, _norm_padding
 from ..parameter import Parameter
 from .module import Module
 
 __all__ = ['Embedding', 'EmbeddingBag']
-
-
-def _norm_padding(padding_idx, num_embeddings):
-    if padding_idx is None:
-        return None
-    if padding_idx > 0:
-        assert padding_idx < num_embeddings, 'Padding_idx must be within num_embeddings'
-    elif padding_idx < 0:
-        assert padding_idx >= -num_embeddings, 'Padding_idx must be within num_embeddings'
-        padding_idx = num_embeddings + padding_idx
-    return padding_idx
 
 
 class Embedding(Module):
