@@ -12,7 +12,7 @@ def __getattr__(name):
     if name in ('gradcheck', 'gradgradcheck'):
         from . import _gradcheck as _gc
         return getattr(_gc, name)
-    if name == 'functional':
+    if name in ('functional', 'profiler'):
         import importlib
-        return importlib.import_module('.functional', __name__)
+        return importlib.import_module('.' + name, __name__)
     raise AttributeError(f"module 'npnn.autograd' has no attribute '{name}'")

@@ -9,6 +9,9 @@ from ..backend.device import on_device
 from .grad_mode import state
 from .node import Node
 
+# set by the autograd profiler while it runs: called as ``observe(node, grads)`` in place of ``node.backward(grads)``
+_node_observer = None
+
 
 def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inputs=None, accumulate=True,
                  allow_unused=False):
@@ -18,6 +21,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     ``inputs`` are returned in order (``autograd.grad``).
     """
     add = _add_tensors if create_graph else _ArraySum()
+    observe = _node_observer
     buffers = {}       # node -> grad (or list of grads for multi-output nodes)
     heap = []
     leaf_grads = {}    # id(leaf) -> [leaf, grad]
@@ -65,9 +69,11 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             g0 = grads if type(grads) is not list else next((g for g in grads if g is not None), None)
             if g0 is not None and type(g0._data) is not _ndarray:  # GPU work runs under its array's device
                 with on_device(g0._data):
-                    in_grads = node.backward(grads)
-            else:
+                    in_grads = node.backward(grads) if observe is None else observe(node, grads)
+            elif observe is None:
                 in_grads = node.backward(grads)
+            else:
+                in_grads = observe(node, grads)
             if node.hooks:
                 for h in node.hooks:
                     r = h(in_grads if isinstance(in_grads, tuple) else (in_grads,),
