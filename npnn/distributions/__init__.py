@@ -1,2 +1,29 @@
-"""``npnn.distributions``: probability distributions and KL divergences."""
-__all__ = []
+"""``npnn.distributions``: probability distributions, constraints and KL divergences."""
+from . import constraints
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
+from .categorical import Categorical
+from .cauchy import Cauchy
+from .chi2 import Chi2
+from .dirichlet import Dirichlet
+from .distribution import Distribution
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .multinomial import Multinomial
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
+from .studentT import StudentT
+from .uniform import Uniform
+
+__all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Dirichlet', 'Distribution',
+           'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Laplace', 'LogNormal', 'Multinomial',
+           'Normal', 'OneHotCategorical', 'Poisson', 'StudentT', 'Uniform', 'constraints', 'kl_divergence',
+           'register_kl']
