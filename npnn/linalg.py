@@ -1,2 +1,0 @@
-"""``npnn.linalg``: linear algebra with gradients."""
-__all__ = []
