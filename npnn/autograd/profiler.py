@@ -363,6 +363,13 @@ def _wrap(rec, name, fn):
     return timed
 
 
+def _optimizer_wrap(rcall, k, fn):
+    def timed(self, *args, **kwargs):
+        return rcall(f'Optimizer.{k}#{type(self).__name__}.{k}', fn, (self,) + args, kwargs, 0, args)
+    timed.__name__, timed.__doc__, timed.__wrapped__ = fn.__name__, fn.__doc__, fn
+    return timed
+
+
 def _op_functions():
     """name -> function for every op to time: the op functions, nn.functional, creation functions."""
     from . import ops
@@ -443,6 +450,15 @@ class _Instrumentation:
             return rcall('nn.Module: ' + type(self).__name__, call, (self,) + args, kwargs, 0, args)
         module_call.__wrapped__ = call
         self._swap(Module, '__call__', call, module_call)
+
+        optim = sys.modules.get('npnn.optim.optimizer')
+        if optim is not None:   # Optimizer.step#SGD.step, Optimizer.zero_grad#SGD.zero_grad (PyTorch's names)
+            for cls in classes.values():
+                if issubclass(cls, optim.Optimizer):
+                    for k in ('step', 'zero_grad'):
+                        f = cls.__dict__.get(k)
+                        if isinstance(f, types.FunctionType):
+                            self._swap(cls, k, f, _optimizer_wrap(rcall, k, f))
 
         def observe(node, grads):
             return rcall(node.name(), node.backward, (grads,), {}, 1,

@@ -294,3 +294,19 @@ def test_where_method_form_still_works_under_profile():
     assert _avg(prof)['where'].count == 2
     assert isinstance(npnn.where, npnn.autograd.ops.elementwise._MethodForm)
     assert isinstance(npnn.where.fn, types.FunctionType) and not hasattr(npnn.where.fn, '__wrapped__')
+
+
+def test_optimizer_step_and_zero_grad_recorded():
+    m = _model()
+    opt = npnn.optim.SGD(m.parameters(), lr=0.1)
+    w0 = m[0].weight.detach().clone()
+    step = vars(npnn.optim.SGD)['step']
+    with profile() as prof:
+        opt.zero_grad()
+        _step(m, npnn.randn(2, 6))
+        opt.step()
+    avg = _avg(prof)
+    assert avg['Optimizer.step#SGD.step'].count == 1
+    assert avg['Optimizer.zero_grad#SGD.zero_grad'].count == 1
+    assert not np.allclose(m[0].weight.detach().numpy(), w0.numpy())
+    assert vars(npnn.optim.SGD)['step'] is step
