@@ -34,6 +34,7 @@ slice_scatter select_scatter diagonal_scatter
 sort argsort msort topk kthvalue median nanmedian mode softmax log_softmax
 tensordot inner kron trace diag diag_embed diagonal diagflat tril triu cross
 logit sinc deg2rad rad2deg lgamma digamma polygamma i0 angle logaddexp logaddexp2 copysign float_power
+unique unique_consecutive bincount histc histogram
 '''.split()
 
 # out-of-place ops that get a generic in-place twin (x.exp_() ...)
