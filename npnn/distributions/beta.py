@@ -32,7 +32,8 @@ class Beta(Distribution):
 
     @property
     def mode(self):
-        return (self.concentration1 - 1) / (self.concentration1 + self.concentration0 - 2)
+        from .dirichlet import Dirichlet
+        return Dirichlet(self.concentration, validate_args=False).mode[..., 0]
 
     @property
     def variance(self):
