@@ -21,7 +21,19 @@ def _version():
         return version('npnn')
     except Exception:
         import npnn
-        return getattr(npnn, '__version__', 'unknown')
+        v = getattr(npnn, '__version__', None)
+        if v:
+            return v
+    # a source checkout: the version in pyproject.toml next to the package
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    try:
+        with open(os.path.join(root, 'pyproject.toml')) as f:
+            for line in f:
+                if line.strip().startswith('version'):
+                    return line.split('=', 1)[1].strip().strip('"\'') + ' (source tree)'
+    except OSError:
+        pass
+    return 'unknown'
 
 
 def run_env_summary():
