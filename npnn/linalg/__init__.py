@@ -438,6 +438,8 @@ def multi_dot(tensors, *, out=None):
 def cross(input, other, *, dim=-1, out=None):
     """Cross product of 3-vectors along ``dim`` (broadcasting)."""
     from ..autograd.ops import cross as _cross
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     return _assign(_cross(input, other, dim=dim), out)
 
 
@@ -566,3 +568,6 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
                                f"Got {A.ndim}D.")
         return _assign(vector_norm(A, ord, None, keepdim, dtype=dtype), out)
     raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
+
+
+from . import _toplevel  # noqa: E402  (the old top-level names; npnn re-exports them)
