@@ -377,7 +377,8 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requir
     if n < 0:
         raise RuntimeError(f'rfftfreq expects n >= 0, got {n}')
     k = np.arange(0, n // 2 + 1, dtype=np.float64)
-    return _freq_tensor(k / (n * d) if n else k[:0], dtype, device, requires_grad)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return _freq_tensor(k / (n * d), dtype, device, requires_grad)  # n = 0 gives [nan], as PyTorch
 
 
 def _shift(input, dim, sign):
