@@ -17,6 +17,7 @@ from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
 from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
@@ -25,5 +26,6 @@ from .uniform import Uniform
 
 __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Dirichlet', 'Distribution',
            'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Laplace', 'LogNormal', 'Multinomial',
+           'MultivariateNormal',
            'Normal', 'OneHotCategorical', 'Poisson', 'StudentT', 'Uniform', 'constraints', 'kl_divergence',
            'register_kl']

@@ -247,3 +247,23 @@ def _kl_exponential_normal(p, q):
 @register_kl(Poisson, Binomial)
 def _kl_poisson_infinity(p, q):
     return _inf_like(p.rate)
+
+
+def _kl_multivariatenormal_multivariatenormal(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
+                         "computed")
+    from .multivariate_normal import _batch_mahalanobis
+    pL, qL = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_term1 = qL.diagonal(dim1=-2, dim2=-1).log().sum(-1) - pL.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    n = p.event_shape[0]
+    batch = npnn.broadcast_shapes(tuple(qL.shape[:-2]), tuple(pL.shape[:-2]))
+    term2 = npnn.linalg.solve_triangular(qL.expand(tuple(batch) + (n, n)), pL.expand(tuple(batch) + (n, n)),
+                                         upper=False).pow(2).sum((-2, -1))
+    term3 = _batch_mahalanobis(qL, q.loc - p.loc)
+    return half_term1 + 0.5 * (term2 + term3 - n)
+
+
+from .multivariate_normal import MultivariateNormal  # noqa: E402
+
+register_kl(MultivariateNormal, MultivariateNormal)(_kl_multivariatenormal_multivariatenormal)

@@ -35,7 +35,19 @@ FACTORIES = {
     'Multinomial': (lambda: D.Multinomial(8, probs=T([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])), (2,), (3,)),
     'Geometric': (lambda: D.Geometric(probs=T([0.3, 0.8])), (2,), ()),
     'Poisson': (lambda: D.Poisson(T([0.5, 4.0])), (2,), ()),
+    'MultivariateNormal': (lambda: D.MultivariateNormal(T([[0.0, 1.0], [2.0, -1.0]]),
+                                                        T([[2.0, 0.5], [0.5, 1.0]])), (2,), (2,)),
 }
+
+
+def _has_linalg():
+    return hasattr(npnn.linalg, 'cholesky') and hasattr(npnn.linalg, 'solve_triangular')
+
+
+@pytest.fixture(autouse=True)
+def _linalg_for_mvn(request):
+    if 'MultivariateNormal' in request.node.name and not _has_linalg():
+        pytest.skip('npnn.linalg lacks cholesky/solve_triangular')
 
 DISCRETE_INT = {'Categorical'}
 
@@ -126,6 +138,32 @@ def test_rsample_gradient_of_expectation(name, fn, params, expected):
         if e is None:
             continue
         np.testing.assert_allclose(g, e, rtol=0.06, atol=0.02)
+
+
+def test_multivariate_normal_rsample_and_covariance():
+    if not _has_linalg():
+        pytest.skip('npnn.linalg lacks cholesky/solve_triangular')
+    cov = T([[2.0, 0.8, 0.0], [0.8, 1.0, 0.3], [0.0, 0.3, 0.5]], dtype=npnn.float64)
+    loc = T([1.0, -1.0, 0.5], dtype=npnn.float64, requires_grad=True)
+    L = T(np.linalg.cholesky(cov.numpy()), requires_grad=True)
+    d = D.MultivariateNormal(loc, scale_tril=L)
+    x = d.rsample((50000,))
+    emp = np.cov(x.detach().numpy().T)
+    np.testing.assert_allclose(emp, cov.numpy(), atol=0.05)
+    # d/dL E[|x|^2] = d/dL (|loc|^2 + trace(L L^T)) = 2 L
+    (x ** 2).sum(-1).mean().backward()
+    np.testing.assert_allclose(np.tril(L.grad.numpy()), 2 * L.detach().numpy(), atol=0.08)
+    np.testing.assert_allclose(loc.grad.numpy(), 2 * loc.detach().numpy(), atol=0.05)
+    with pytest.raises(ValueError, match='Exactly one of covariance_matrix or precision_matrix or scale_tril'):
+        D.MultivariateNormal(loc, covariance_matrix=cov, scale_tril=L)
+    with pytest.raises(ValueError, match='Expected parameter covariance_matrix'):
+        D.MultivariateNormal(T([0.0, 0.0]), T([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match='loc must be at least one-dimensional'):
+        D.MultivariateNormal(T(0.0), T([[1.0]]))
+    p = D.MultivariateNormal(T([0.0, 1.0]), T([[1.0, 0.2], [0.2, 2.0]]))
+    e = p.expand((4,))
+    assert tuple(e.covariance_matrix.shape) == (4, 2, 2) and tuple(e.entropy().shape) == (4,)
+    assert float(D.kl_divergence(p, p)) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_reparameterisation_formula_normal():

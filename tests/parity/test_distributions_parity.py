@@ -31,6 +31,14 @@ def _counts(n, shape=(2, 3)):
                      for _ in range(shape[0])]).astype(np.float64)
 
 
+def _pd(n=3, batch=()):
+    a = _rng.standard_normal(batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+_COV = _pd()
+
+
 # name -> (constructor(D, *params), params, value for log_prob/cdf, whether the value is differentiable)
 CASES = {
     'Normal': (lambda D, a, b: D.Normal(a, b), [_u(-2, 2), _u(0.5, 2)], _u(-3, 3), True),
@@ -61,7 +69,19 @@ CASES = {
     'Geometric': (lambda D, p: D.Geometric(probs=p), [_u(0.2, 0.8)], _ints(0, 6), False),
     'Geometric_logits': (lambda D, l: D.Geometric(logits=l), [_u(-2, 2)], _ints(0, 6), False),
     'Poisson': (lambda D, r: D.Poisson(r), [_u(0.5, 3)], _ints(0, 6), False),
+    'MVN_cov': (lambda D, m, c: D.MultivariateNormal(m, covariance_matrix=c), [_u(-1, 1), _COV], _u(-2, 2), True),
+    'MVN_prec': (lambda D, m, c: D.MultivariateNormal(m, precision_matrix=c), [_u(-1, 1), _pd(3, (2,))],
+                 _u(-2, 2), True),
+    'MVN_tril': (lambda D, m, c: D.MultivariateNormal(m, scale_tril=c), [_u(-1, 1, (3,)), np.linalg.cholesky(_COV)],
+                 _u(-2, 2, (4, 3)), True),
 }
+_NEEDS_LINALG = {'MVN_cov', 'MVN_prec', 'MVN_tril', 'MVN'}
+
+
+def _skip_without_linalg(name):
+    import npnn
+    if name in _NEEDS_LINALG and not (hasattr(npnn.linalg, 'cholesky') and hasattr(npnn.linalg, 'solve_triangular')):
+        pytest.skip('npnn.linalg lacks cholesky/solve_triangular')
 
 STATS = ['mean', 'variance', 'stddev', 'mode', 'entropy', 'log_prob', 'cdf', 'icdf']
 
@@ -89,6 +109,7 @@ def _torch_has(name, stat):
 @pytest.mark.parametrize('stat', STATS)
 @pytest.mark.parametrize('name', sorted(CASES))
 def test_statistic_matches_torch(name, stat):
+    _skip_without_linalg(name)
     if not _torch_has(name, stat):
         pytest.skip(f'torch has no {name}.{stat}')
     if name == 'StudentT_heavy' and stat == 'stddev':
@@ -141,11 +162,13 @@ KL_PAIRS = {
     'Gamma_Exponential': ('Gamma', 'Exponential', [_u(0.5, 3), _u(0.5, 2)], [_u(0.5, 2)]),
     'Exponential_Normal': ('Exponential', 'Normal', [_u(0.5, 2)], [_u(-1, 1), _u(0.5, 2)]),
     'Poisson_Bernoulli': ('Poisson', 'Bernoulli', [_u(0.5, 2)], [_u(0.1, 0.9)]),
+    'MVN': ('MultivariateNormal', 'MultivariateNormal', [_u(-1, 1), _pd(3, (2,))], [_u(-1, 1, (3,)), _COV]),
 }
 
 
 @pytest.mark.parametrize('pair', sorted(KL_PAIRS))
 def test_kl_divergence_matches_torch(pair):
+    _skip_without_linalg(pair)
     p_name, q_name, p_params, q_params = KL_PAIRS[pair]
     k = len(p_params)
 
