@@ -4,6 +4,9 @@ Each function has a NumPy body and a CuPy ``ElementwiseKernel`` body (compiled o
 Arrays of one step are row blocks ``(bs, k*H)`` of contiguous sequence-long buffers; activated gates are
 written back over the pre-activations so backward can use them.
 """
+import ctypes
+import os
+
 import numpy as np
 from scipy.special import expit as _expit
 
@@ -12,14 +15,102 @@ from .device import array_module
 _cache = {}
 
 
-def _kernel(name, in_params, out_params, body):
-    """An ElementwiseKernel built once per (name, device)."""
-    import cupy
-    key = (name, cupy.cuda.runtime.getDevice())
-    k = _cache.get(key)
-    if k is None:
-        k = _cache[key] = cupy.ElementwiseKernel(in_params, out_params, body, 'npnn_' + name)
-    return k
+_blas = None
+
+
+def _openblas_libs():
+    """(get, set) thread-count functions of every OpenBLAS loaded in this process (found once, Linux only)."""
+    global _blas
+    if _blas is None:
+        _blas = []
+        try:
+            with open('/proc/self/maps') as f:
+                paths = sorted({ln.split()[-1] for ln in f
+                                if 'openblas' in ln.lower() and ln.split()[-1].startswith('/')})
+        except OSError:
+            paths = []
+        for path in paths:
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for pre in ('', 'scipy_'):
+                for suf in ('', '64_', '_64'):
+                    get = getattr(lib, pre + 'openblas_get_num_threads' + suf, None)
+                    put = getattr(lib, pre + 'openblas_set_num_threads' + suf, None)
+                    if get is not None and put is not None:
+                        get.restype, get.argtypes = ctypes.c_int, []
+                        put.restype, put.argtypes = None, [ctypes.c_int]
+                        _blas.append((get, put))
+                        break
+                else:
+                    continue
+                break
+    return _blas
+
+
+_pool = None
+SPLIT_MIN_ROWS = 8  # fewest batch rows per thread worth a share of a recurrent loop
+
+
+def _workers():
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1),
+                                   thread_name_prefix='npnn-rnn')
+    return _pool
+
+
+class serial_blas:
+    """Run the per-step matrix products of a recurrent loop with single-threaded BLAS.
+
+    A step's hidden product is small (``(B, H) @ (H, G*H)``): OpenBLAS's thread hand-off costs more than it
+    saves there (and much more when the cores are shared), while the large sequence-wide products before and
+    after the loop keep their threads. The threads BLAS was allowed are used instead by ``split``, which runs
+    the loop over disjoint batch-row ranges in parallel (NumPy drops the GIL inside BLAS and ufunc loops).
+    Does nothing off the CPU, or where no OpenBLAS is found.
+    """
+    __slots__ = ('on', 'saved', 'threads')
+
+    def __init__(self, xp):
+        self.on = xp is np and os.name == 'posix'
+        self.saved = None
+        self.threads = 1
+
+    def __enter__(self):
+        if self.on:
+            saved = [(put, get()) for get, put in _openblas_libs()]
+            for put, n in saved:
+                if n > 1:
+                    put(1)
+                    self.threads = max(self.threads, n)
+            self.saved = saved
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved:
+            for put, n in self.saved:
+                if n > 1:
+                    put(n)
+        self.saved = None
+        return False
+
+    def split(self, steps, rows):
+        """Call ``steps(r0, r1)`` on row ranges covering ``rows`` rows, one per BLAS thread, in parallel.
+        Returns False (and calls nothing) when that does not pay: one thread, or too few rows."""
+        n = min(self.threads, rows // SPLIT_MIN_ROWS)
+        if n < 2:
+            return False
+        cut = [rows * k // n for k in range(n + 1)]
+        pool = _workers()
+        futs = [pool.submit(steps, cut[k], cut[k + 1]) for k in range(1, n)]
+        try:
+            steps(cut[0], cut[1])
+        finally:
+            for f in futs:
+                f.result()
+        return True
 
 
 _LSTM_FWD = '''

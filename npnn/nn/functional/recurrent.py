@@ -79,6 +79,7 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batc
     n.save(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
     st['x_shape'] = xd.shape
     st['reverse'] = reverse
+    st['full'] = batch_sizes is None
     n.st = st
     y = T._make(Y.reshape(y_shape), n, 0)
     h = T._make(hN, n, 1)
@@ -136,44 +137,63 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     order = range(len(blocks) - 1, -1, -1) if reverse else range(len(blocks))
     hprevs = [None] * len(blocks)
     cprevs = [None] * len(blocks) if lstm else None
-    prev = None
-    for t in order:
-        off, bs = blocks[t]
-        sl = slice(off, off + bs)
-        if prev is None:
-            hp = H0[:bs]
-            cp = C0[:bs] if lstm else None
-        else:
-            poff, pbs = prev
-            hp = Y[poff:poff + min(bs, pbs)]
-            if lstm:
-                cp = C[poff:poff + min(bs, pbs)]
-            if bs > pbs:  # reverse direction over packed data: sequences starting here take h0
-                hp = xp.concatenate([hp, H0[pbs:bs]])
-                if lstm:
-                    cp = xp.concatenate([cp, C0[pbs:bs]])
-        hprevs[t] = hp
-        gh = tmp[:bs]
-        xp.matmul(hp, WhhT, out=gh)
-        if lstm:
-            cprevs[t] = cp
-            gates = XG[sl]
-            gates += gh
-            K.lstm_fwd_step(gates, cp, C[sl], TC[sl], HR[sl])
-            if Whr is not None:
-                xp.matmul(HR[sl], WhrT, out=Y[sl])
-        elif mode == 'GRU':
-            if bhh is not None:
-                gh += bhh
-            K.gru_fwd_step(XG[sl], gh, hp, Y[sl], GHN[sl])
-        else:
-            pre = XG[sl]
-            pre += gh
-            if relu:
-                xp.maximum(pre, 0, out=Y[sl])
+
+    def steps(r0, r1):
+        """The time loop over batch rows [r0, r1) of every step (the rows of a batch never interact)."""
+        whole = r0 == 0 and r1 == B
+        prev = None
+        for t in order:
+            off, bs = blocks[t]
+            e = min(bs, r1)
+            sl = slice(off + r0, off + e)
+            if prev is None:
+                hp = H0[r0:e]
+                cp = C0[r0:e] if lstm else None
             else:
-                xp.tanh(pre, out=Y[sl])
-        prev = (off, bs)
+                poff, pbs = prev
+                hp = Y[poff + r0:poff + min(e, pbs)]
+                if lstm:
+                    cp = C[poff + r0:poff + min(e, pbs)]
+                if e > pbs:  # reverse direction over packed data: sequences starting here take h0
+                    hp = xp.concatenate([hp, H0[pbs:e]])
+                    if lstm:
+                        cp = xp.concatenate([cp, C0[pbs:e]])
+            if whole:
+                hprevs[t] = hp
+                if lstm:
+                    cprevs[t] = cp
+            gh = tmp[r0:e]
+            xp.matmul(hp, WhhT, out=gh)
+            if lstm:
+                gates = XG[sl]
+                gates += gh
+                K.lstm_fwd_step(gates, cp, C[sl], TC[sl], HR[sl])
+                if Whr is not None:
+                    xp.matmul(HR[sl], WhrT, out=Y[sl])
+            elif mode == 'GRU':
+                if bhh is not None:
+                    gh += bhh
+                K.gru_fwd_step(XG[sl], gh, hp, Y[sl], GHN[sl])
+            else:
+                pre = XG[sl]
+                pre += gh
+                if relu:
+                    xp.maximum(pre, 0, out=Y[sl])
+                else:
+                    xp.tanh(pre, out=Y[sl])
+            prev = (off, bs)
+
+    with K.serial_blas(xp) as serial:
+        if not serial.split(steps, B if batch_sizes is None else 0):
+            steps(0, B)
+        else:  # every step's rows are full blocks: the previous states are whole-block views
+            prev = None
+            for t in order:
+                off, bs = blocks[t]
+                hprevs[t] = H0 if prev is None else Y[prev:prev + B]
+                if lstm:
+                    cprevs[t] = C0 if prev is None else C[prev:prev + B]
+                prev = off
     # final states: the state after each sequence's last step
     if reverse or batch_sizes is None or blocks[-1][1] == B:
         last = blocks[0] if reverse else blocks[-1]
@@ -224,41 +244,42 @@ def _backward(node, st, grads):
             Whr = w_hr._data
             DHP = xp.empty((N, Hout), dtype=dt)
             dhr = xp.empty((B, H), dtype=dt)
-        for t in order:
-            off, bs = blocks[t]
-            sl = slice(off, off + bs)
-            if proj:
-                dh = DHP[sl]
-                xp.add(dY[sl], dh_carry[:bs], out=dh)
-                xp.matmul(dh, Whr, out=dhr[:bs])
-                dh = dhr[:bs]
-            else:
-                dh = dhbuf[:bs]
-                xp.add(dY[sl], dh_carry[:bs], out=dh)
-            K.lstm_bwd_step(dh, dc_carry[:bs], Kf[sl], K1[sl], F[sl], dG[sl], tmp[:bs])
-            xp.matmul(dG[sl], Whh, out=dh_carry[:bs])
-        if proj and nxt[7] is not None:
-            dWhr = DHP.T @ st['HR']
-        dXG = dGH = dG
-        dc0 = dc_carry
+
+        def steps(r0, r1):
+            for t in order:
+                off, bs = blocks[t]
+                e = min(bs, r1)
+                sl = slice(off + r0, off + e)
+                if proj:
+                    dh = DHP[sl]
+                    xp.add(dY[sl], dh_carry[r0:e], out=dh)
+                    xp.matmul(dh, Whr, out=dhr[r0:e])
+                    dh = dhr[r0:e]
+                else:
+                    dh = dhbuf[r0:e]
+                    xp.add(dY[sl], dh_carry[r0:e], out=dh)
+                K.lstm_bwd_step(dh, dc_carry[r0:e], Kf[sl], K1[sl], F[sl], dG[sl], tmp[r0:e])
+                xp.matmul(dG[sl], Whh, out=dh_carry[r0:e])
     elif mode == 'GRU':
         Kx, Kh = K.gru_bwd_prepare(XG, st['GHN'], HP)
         Z = XG[:, H:2 * H]
         dXG = xp.empty((N, 3 * H), dtype=dt)
         dGH = xp.empty((N, 3 * H), dtype=dt)
-        for t in order:
-            off, bs = blocks[t]
-            sl = slice(off, off + bs)
-            dh = dhbuf[:bs]
-            xp.add(dY[sl], dh_carry[:bs], out=dh)
-            d3 = dh.reshape(bs, 1, H)
-            xp.multiply(d3, Kx[sl].reshape(bs, 3, H), out=dXG[sl].reshape(bs, 3, H))
-            xp.multiply(d3, Kh[sl].reshape(bs, 3, H), out=dGH[sl].reshape(bs, 3, H))
-            dc = dh_carry[:bs]
-            xp.matmul(dGH[sl], Whh, out=dc)
-            dh *= Z[sl]
-            dc += dh
-        dc0 = None
+
+        def steps(r0, r1):
+            for t in order:
+                off, bs = blocks[t]
+                e = min(bs, r1)
+                sl = slice(off + r0, off + e)
+                dh = dhbuf[r0:e]
+                xp.add(dY[sl], dh_carry[r0:e], out=dh)
+                d3 = dh.reshape(e - r0, 1, H)
+                xp.multiply(d3, Kx[sl].reshape(e - r0, 3, H), out=dXG[sl].reshape(e - r0, 3, H))
+                xp.multiply(d3, Kh[sl].reshape(e - r0, 3, H), out=dGH[sl].reshape(e - r0, 3, H))
+                dc = dh_carry[r0:e]
+                xp.matmul(dGH[sl], Whh, out=dc)
+                dh *= Z[sl]
+                dc += dh
     else:
         if mode == 'RNN_RELU':
             Kd = (Y > 0).astype(dt)
@@ -267,14 +288,25 @@ def _backward(node, st, grads):
             Kd *= -1
             Kd += 1
         dXG = dGH = xp.empty((N, H), dtype=dt)
-        for t in order:
-            off, bs = blocks[t]
-            sl = slice(off, off + bs)
-            dh = dhbuf[:bs]
-            xp.add(dY[sl], dh_carry[:bs], out=dh)
-            xp.multiply(dh, Kd[sl], out=dXG[sl])
-            xp.matmul(dXG[sl], Whh, out=dh_carry[:bs])
-        dc0 = None
+
+        def steps(r0, r1):
+            for t in order:
+                off, bs = blocks[t]
+                e = min(bs, r1)
+                sl = slice(off + r0, off + e)
+                dh = dhbuf[r0:e]
+                xp.add(dY[sl], dh_carry[r0:e], out=dh)
+                xp.multiply(dh, Kd[sl], out=dXG[sl])
+                xp.matmul(dXG[sl], Whh, out=dh_carry[r0:e])
+    with K.serial_blas(xp) as serial:
+        if not serial.split(steps, B if st['full'] else 0):
+            steps(0, B)
+    dc0 = None
+    if lstm:
+        if proj and nxt[7] is not None:
+            dWhr = DHP.T @ st['HR']
+        dXG = dGH = dG
+        dc0 = dc_carry
     dx = (dXG @ Wih).reshape(st['x_shape']) if nxt[0] is not None else None
     dh0 = dh_carry if nxt[1] is not None else None
     dc0 = dc0 if nxt[2] is not None else None
