@@ -6,23 +6,14 @@ import numpy as np
 __all__ = ['mkl', 'cudnn', 'cuda', 'mps', 'openmp']
 
 
-def _blas_names():
-    names = []
+def _mkl_available():
+    """True when NumPy's own BLAS is Intel MKL (per NumPy's build configuration)."""
     try:
         blas = np.show_config(mode='dicts')['Build Dependencies']['blas']
-        names.append(str(blas.get('name', '')).lower())
+        return 'mkl' in str(blas.get('name', '')).lower()
     except Exception:
-        pass
-    try:
-        import threadpoolctl
-        names += [str(p.get('internal_api', '')).lower() for p in threadpoolctl.threadpool_info()]
-    except Exception:
-        pass
-    return names
-
-
-def _mkl_available():
-    return any('mkl' in n for n in _blas_names())
+        cfg = getattr(np, '__config__', None)
+        return bool(cfg is not None and any('mkl' in k for k in dir(cfg)))
 
 
 def _openmp_available():
