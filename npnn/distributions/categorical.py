@@ -73,12 +73,15 @@ class Categorical(Distribution):
                          device=self.probs.device)
 
     def sample(self, sample_shape=npnn.Size()):
-        if not isinstance(sample_shape, npnn.Size):
-            sample_shape = npnn.Size(sample_shape)
-        n = int(np.prod(tuple(sample_shape), dtype=np.int64))
-        probs_2d = self.probs.detach().reshape(-1, self._num_events)
-        samples_2d = npnn.multinomial(probs_2d, n, True).T
-        return samples_2d.reshape(tuple(self._extended_shape(sample_shape)))
+        shape = tuple(self._extended_shape(sample_shape))
+        with npnn.no_grad():
+            probs = self.probs.detach()
+            # inverse CDF: the index is the number of cumulative probabilities below a uniform draw
+            cdf = probs.cumsum(-1)
+            cdf = cdf / cdf[..., -1:]
+            u = npnn.rand(shape + (1,), dtype=probs.dtype, device=probs.device)
+            idx = (u >= cdf).sum(-1)
+            return idx.clamp(max=self._num_events - 1).long()
 
     def log_prob(self, value):
         if self._validate_args:
