@@ -13,6 +13,7 @@ from .gamma import Gamma
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_normal import HalfNormal
+from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
@@ -25,7 +26,7 @@ from .studentT import StudentT
 from .uniform import Uniform
 
 __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Dirichlet', 'Distribution',
-           'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Laplace', 'LogNormal', 'Multinomial',
+           'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Independent', 'Laplace', 'LogNormal', 'Multinomial',
            'MultivariateNormal',
            'Normal', 'OneHotCategorical', 'Poisson', 'StudentT', 'Uniform', 'constraints', 'kl_divergence',
            'register_kl']

@@ -267,3 +267,13 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
 from .multivariate_normal import MultivariateNormal  # noqa: E402
 
 register_kl(MultivariateNormal, MultivariateNormal)(_kl_multivariatenormal_multivariatenormal)
+
+from .independent import Independent  # noqa: E402
+from .utils import _sum_rightmost  # noqa: E402
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)

@@ -35,6 +35,7 @@ FACTORIES = {
     'Multinomial': (lambda: D.Multinomial(8, probs=T([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])), (2,), (3,)),
     'Geometric': (lambda: D.Geometric(probs=T([0.3, 0.8])), (2,), ()),
     'Poisson': (lambda: D.Poisson(T([0.5, 4.0])), (2,), ()),
+    'Independent': (lambda: D.Independent(D.Normal(T([[0.0, 1.0, 2.0]]), T([[1.0, 0.5, 2.0]])), 1), (1,), (3,)),
     'MultivariateNormal': (lambda: D.MultivariateNormal(T([[0.0, 1.0], [2.0, -1.0]]),
                                                         T([[2.0, 0.5], [0.5, 1.0]])), (2,), (2,)),
 }

@@ -69,6 +69,7 @@ CASES = {
     'Geometric': (lambda D, p: D.Geometric(probs=p), [_u(0.2, 0.8)], _ints(0, 6), False),
     'Geometric_logits': (lambda D, l: D.Geometric(logits=l), [_u(-2, 2)], _ints(0, 6), False),
     'Poisson': (lambda D, r: D.Poisson(r), [_u(0.5, 3)], _ints(0, 6), False),
+    'Independent': (lambda D, a, b: D.Independent(D.Normal(a, b), 1), [_u(-2, 2), _u(0.5, 2)], _u(-3, 3), True),
     'MVN_cov': (lambda D, m, c: D.MultivariateNormal(m, covariance_matrix=c), [_u(-1, 1), _COV], _u(-2, 2), True),
     'MVN_prec': (lambda D, m, c: D.MultivariateNormal(m, precision_matrix=c), [_u(-1, 1), _pd(3, (2,))],
                  _u(-2, 2), True),
@@ -173,6 +174,7 @@ KL_PAIRS = {
     'Gamma_Exponential': ('Gamma', 'Exponential', [_u(0.5, 3), _u(0.5, 2)], [_u(0.5, 2)]),
     'Exponential_Normal': ('Exponential', 'Normal', [_u(0.5, 2)], [_u(-1, 1), _u(0.5, 2)]),
     'Poisson_Bernoulli': ('Poisson', 'Bernoulli', [_u(0.5, 2)], [_u(0.1, 0.9)]),
+    'Independent': ('Independent', 'Independent', [_u(-1, 1), _u(0.5, 2)], [_u(-1, 1), _u(0.5, 2)]),
     'MVN': ('MultivariateNormal', 'MultivariateNormal', [_u(-1, 1), _pd(3, (2,))], [_u(-1, 1, (3,)), _COV]),
 }
 
@@ -186,6 +188,8 @@ def test_kl_divergence_matches_torch(pair, device):
 
     def fn(lib, *a):
         D = lib.distributions
+        if p_name == 'Independent':
+            return D.kl_divergence(D.Independent(D.Normal(*a[:k]), 1), D.Independent(D.Normal(*a[k:]), 1))
         return D.kl_divergence(getattr(D, p_name)(*a[:k]), getattr(D, q_name)(*a[k:]))
 
     compare(fn, *p_params, *q_params, rtol=1e-6, atol=1e-8, device=device)
