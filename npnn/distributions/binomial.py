@@ -5,7 +5,6 @@ import npnn
 from . import constraints
 from .distribution import Distribution
 from .utils import _expand_params, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
-from ..backend.device import array_module
 
 __all__ = ['Binomial']
 

@@ -2,7 +2,7 @@
 import npnn
 from . import constraints
 from .gamma import Gamma
-from .utils import _expand_params, broadcast_all
+from .utils import broadcast_all
 
 __all__ = ['Chi2']
 

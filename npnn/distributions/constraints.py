@@ -1,5 +1,4 @@
 """Constraint objects: the region a parameter or a sample must lie in; ``check(value)`` gives a bool tensor."""
-import math
 
 __all__ = ['Constraint', 'boolean', 'cat', 'corr_cholesky', 'dependent', 'dependent_property', 'greater_than',
            'greater_than_eq', 'independent', 'integer_interval', 'interval', 'half_open_interval', 'is_dependent',

@@ -4,7 +4,7 @@ from numbers import Number
 import npnn
 from . import constraints
 from .distribution import Distribution
-from .utils import _expand_params, _finfo, broadcast_all
+from .utils import _expand_params, broadcast_all
 
 __all__ = ['Exponential']
 

@@ -1,6 +1,5 @@
 """``kl_divergence(p, q)`` and ``register_kl``: closed-form KL divergences between distribution pairs."""
 import math
-from functools import total_ordering
 
 import npnn
 from .bernoulli import Bernoulli

@@ -1,8 +1,6 @@
 """Laplace distribution."""
 from numbers import Number
 
-import numpy as np
-
 import npnn
 from . import constraints
 from .distribution import Distribution

@@ -50,21 +50,18 @@ class MultivariateNormal(Distribution):
                                  "dimensions")
             batch_shape = npnn.broadcast_shapes(tuple(scale_tril.shape[:-2]), tuple(loc.shape[:-1]))
             self.scale_tril = scale_tril.expand(tuple(batch_shape) + (-1, -1))
-            matrix = scale_tril
         elif covariance_matrix is not None:
             if covariance_matrix.dim() < 2:
                 raise ValueError("covariance_matrix must be at least two-dimensional, with optional leading batch "
                                  "dimensions")
             batch_shape = npnn.broadcast_shapes(tuple(covariance_matrix.shape[:-2]), tuple(loc.shape[:-1]))
             self.covariance_matrix = covariance_matrix.expand(tuple(batch_shape) + (-1, -1))
-            matrix = covariance_matrix
         else:
             if precision_matrix.dim() < 2:
                 raise ValueError("precision_matrix must be at least two-dimensional, with optional leading batch "
                                  "dimensions")
             batch_shape = npnn.broadcast_shapes(tuple(precision_matrix.shape[:-2]), tuple(loc.shape[:-1]))
             self.precision_matrix = precision_matrix.expand(tuple(batch_shape) + (-1, -1))
-            matrix = precision_matrix
         self.loc = loc.expand(tuple(batch_shape) + (-1,))
         event_shape = self.loc.shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)

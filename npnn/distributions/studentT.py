@@ -5,7 +5,7 @@ import npnn
 from . import constraints
 from .chi2 import Chi2
 from .distribution import Distribution
-from .utils import _expand_params, _finfo, _standard_normal, broadcast_all
+from .utils import _expand_params, _standard_normal, broadcast_all
 
 __all__ = ['StudentT']
 

@@ -1,5 +1,4 @@
 """Helpers shared by the distributions: broadcasting parameters, probs/logits conversion, lazy properties."""
-import math
 from numbers import Number
 
 import numpy as np
