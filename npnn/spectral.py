@@ -1,5 +1,5 @@
-"""Spectral helpers at the top level: stft, istft, window functions, and the complex views
-``real``, ``imag``, ``view_as_real``, ``view_as_complex`` (differentiable)."""
+"""Spectral helpers at the top level: stft, istft, window functions, and the differentiable complex helpers
+``real``, ``imag``, ``view_as_real``, ``view_as_complex``, ``conj``, ``conj_physical``, ``angle``."""
 import math
 import numbers
 import warnings
@@ -12,7 +12,7 @@ from .backend import dtypes
 from .backend.device import array_module, to_device, array_to
 
 __all__ = ['stft', 'istft', 'hann_window', 'hamming_window', 'blackman_window', 'bartlett_window',
-           'kaiser_window', 'real', 'imag', 'view_as_real', 'view_as_complex']
+           'kaiser_window', 'real', 'imag', 'view_as_real', 'view_as_complex', 'conj', 'conj_physical', 'angle']
 
 
 class _Linear(Node):
@@ -32,6 +32,10 @@ class ViewAsRealBackward0(_Linear):
 
 
 class ViewAsComplexBackward0(_Linear):
+    __slots__ = ()
+
+
+class AngleBackward0(_Linear):
     __slots__ = ()
 
 
@@ -109,6 +113,35 @@ def view_as_complex(input):
     else:
         r = (a[..., 0] + 1j * a[..., 1]).astype(cdt)
     return _record(ViewAsComplexBackward0, r, input, lambda g: view_as_real(g))
+
+
+def conj(input):
+    """The complex conjugate (the input itself for real tensors); differentiable."""
+    from .fft import _conj
+    return _conj(input)
+
+
+conj_physical = conj
+
+
+def angle(input):
+    """The argument ``atan2(imag, real)`` of each element; real inputs give 0 or pi (NaN stays NaN)."""
+    a = input._data
+    if a.dtype.kind != 'c':
+        from .autograd.ops import elementwise
+        return elementwise.angle(input)
+    xp = array_module(a)
+
+    def adj(g):  # d angle: (-imag + i real) / |z|^2, zero at z = 0
+        from .autograd.ops import where, stack
+        re, im = real(input), imag(input)
+        r2 = re * re + im * im
+        zero = r2 == 0
+        r2 = where(zero, r2 + 1.0, r2)
+        s = g / r2
+        s = where(zero, s * 0.0, s)
+        return view_as_complex(stack([-im * s, re * s], -1))
+    return _record(AngleBackward0, xp.angle(a), input, adj)
 
 
 # --- framing and overlap-add (adjoint pair) ---------------------------------------------------------------

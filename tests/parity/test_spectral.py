@@ -130,6 +130,10 @@ def test_complex_views(device):
     check(lambda L, x: L.view_as_real(L.view_as_complex(x) * 2), [xr], device)
     check(lambda L, x: L.real(L.view_as_complex(x)) * 3 + L.imag(L.view_as_complex(x)), [xr], device)
     check(lambda L, x: L.imag(L.fft.fft(x)) + L.real(L.fft.fft(x)), [xr], device)
+    check(lambda L, x: L.angle(L.view_as_complex(x)), [xr], device)
+    check(lambda L, x: L.angle(L.fft.rfft(x)) + L.imag(L.conj(L.fft.rfft(x))), [xr], device)
+    check(lambda L, x: L.view_as_real(L.conj_physical(L.view_as_complex(x))), [xr], device)
+    check(lambda L, x: L.angle(x) + L.conj(x), [xr], device)
 
 
 def test_complex_view_errors():
