@@ -132,8 +132,8 @@ class Distribution:
         expected_shape = tuple(self._batch_shape) + tuple(self._event_shape)
         for i, j in zip(reversed(actual_shape), reversed(expected_shape)):
             if i != 1 and j != 1 and i != j:
-                raise ValueError(f'Value is not broadcastable with batch_shape+event_shape: {actual_shape} vs '
-                                 f'{expected_shape}.')
+                raise ValueError(f'Value is not broadcastable with batch_shape+event_shape: '
+                                 f'{npnn.Size(actual_shape)} vs {npnn.Size(expected_shape)}.')
         try:
             support = self.support
         except NotImplementedError:

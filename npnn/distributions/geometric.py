@@ -30,8 +30,7 @@ class Geometric(Distribution):
             if not bool((value > 0).all()):
                 raise ValueError(
                     f"Expected parameter probs ({type(value).__name__} of shape {tuple(value.shape)}) of "
-                    f"distribution {repr(self)} to satisfy the constraint {repr(constraints.unit_interval)}, "
-                    f"but found invalid values:\n{value}")
+                    f"distribution {repr(self)} to be positive but found invalid values:\n{value}")
 
     def expand(self, batch_shape, _instance=None):
         return _expand_params(self, Geometric, batch_shape, ('probs', 'logits'), _instance)

@@ -252,3 +252,20 @@ def test_gamma_rsample_gradient_through_sample_matches_torch_formula():
     expected = torch._standard_gamma_grad(torch.tensor(a.detach().numpy()).expand(50, 3),
                                           torch.tensor(x.detach().numpy())).sum(0)
     np.testing.assert_allclose(a.grad.numpy(), expected.numpy(), rtol=1e-4)
+
+
+@pytest.mark.parametrize('make', [
+    lambda D, T: D.Geometric(probs=T([0.0])),
+    lambda D, T: D.Normal(T([0.0, 1.0]), T(1.0)).log_prob(T([0.0, 1.0, 2.0])),
+    lambda D, T: D.Independent(D.Normal(T([0.0, 1.0]), T(1.0)), 2),
+    lambda D, T: D.Categorical(T(0.5)),
+    lambda D, T: D.Bernoulli(),
+    lambda D, T: D.MultivariateNormal(T([0.0]), T([[1.0]]), scale_tril=T([[1.0]])),
+])
+def test_error_message_matches_torch_exactly(make):
+    import npnn
+    with pytest.raises(ValueError) as t_err:
+        make(torch.distributions, torch.tensor)
+    with pytest.raises(ValueError) as n_err:
+        make(npnn.distributions, npnn.tensor)
+    assert str(n_err.value) == str(t_err.value).replace('torch.', 'npnn.')
