@@ -19,7 +19,7 @@ class Distribution:
     """
     has_rsample = False
     has_enumerate_support = False
-    _validate_args = True
+    _validate_args = __debug__
     arg_constraints = {}
     support = None
 
