@@ -171,7 +171,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
 
 def svdvals(A, *, driver=None, out=None):
     """The singular values of ``A``, descending."""
-    a = check_matrix(A, 'linalg.svdvals', square=False)
+    a = check_matrix(A, 'linalg.svd', square=False)
     if recording(A):
         return _assign(_prim.svd(A, False, name='linalg.svdvals').S, out)
     return _assign(make(_prim.svdvals_array(a)), out)
@@ -200,6 +200,9 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
 
 def lu_factor(A, *, pivot=True, out=None):
     """``(LU, pivots)``; an error where ``U`` has a zero on its diagonal."""
+    if A.ndim < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} "
+                           "instead")
     LU, piv, _ = _prim.lu_factor_ex(A, pivot=pivot, check_errors=True, name='torch.linalg.lu_factor')
     return _assign(lu_factor_result(LU, piv), out)
 
@@ -266,6 +269,9 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
     """The Moore-Penrose pseudo-inverse; singular values at or below ``max(atol, rtol * s_max)`` are dropped."""
     if rcond is not None:
         rtol = rcond
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.pinv({_prim.scalar_type_name(A._data.dtype)}{{{list(A.shape)}}}): expected a "
+                           "tensor with 2 or more dimensions of float, double, cfloat or cdouble types")
     a = check_matrix(A, 'linalg.pinv', square=False)
     xp = array_module(a)
     if hermitian:
@@ -295,7 +301,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None, tol=None)
     """The number of singular values above ``max(atol, rtol * s_max)`` (int64)."""
     if tol is not None:
         atol, rtol = tol, 0.0
-    a = check_matrix(A, 'linalg.matrix_rank', square=False)
+    a = check_matrix(A, 'torch.linalg.matrix_rank', square=False, arg='input')
     xp = array_module(a)
     if hermitian:
         s = xp.abs(xp.linalg.eigvalsh(a)).astype(a.dtype, copy=False)
@@ -322,8 +328,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     vec = b.ndim == a.ndim - 1
     Bm = B.unsqueeze(-1) if vec else B
     if Bm._data.shape[-2] != a.shape[-2]:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2). Got "
-                           f"{a.shape[-2]} and {Bm._data.shape[-2]}")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     xp = array_module(a)
     m, n = a.shape[-2:]
     s = _prim.svdvals_array(a)
@@ -350,9 +355,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
 def matrix_power(A, n, *, out=None):
     """``A`` to the integer power ``n`` (negative: powers of the inverse)."""
     a = A._data
-    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+    if a.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
-                           f"{a.shape[-2] if a.ndim > 1 else a.shape[-1]} by {a.shape[-1]} matrices")
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
     if not isinstance(n, numbers.Integral):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:
