@@ -124,7 +124,11 @@ def _to_complex(g, cdt):
     """A real gradient as a complex tensor (the adjoint of taking the real part)."""
     if g._data.dtype.kind == 'c':
         return g
-    return g._cast(cdt)
+    from .spectral import view_as_complex
+    from .autograd.ops import stack
+    rdt = np.float32 if cdt == np.complex64 else np.float64
+    g = g._cast(rdt)
+    return view_as_complex(stack([g, g * 0.0], -1))
 
 
 def _c2c(x, axes, norm, forward):
