@@ -267,95 +267,106 @@ def _cname(dt):
     return {'complex64': 'ComplexFloat', 'complex128': 'ComplexDouble'}.get(np.dtype(dt).name, str(dt))
 
 
+def _out(r, out):
+    """Write ``r`` into ``out`` (resized, like PyTorch's out= variants) and return it."""
+    if out is None:
+        return r
+    if out._data.dtype != r._data.dtype:
+        raise RuntimeError(f'Expected out tensor to have dtype {r.dtype}, but got {out.dtype} instead')
+    out._data = r._data.copy()
+    out._vc[0] += 1
+    return out
+
+
 # --- public transforms ----------------------------------------------------------------------------------
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
     """One-dimensional discrete Fourier transform along ``dim`` (``n`` pads or trims the signal)."""
-    return _c2c_api(input, None if n is None else [n], [dim], norm, True, None)
+    return _out(_c2c_api(input, None if n is None else [n], [dim], norm, True, None), out)
 
 
 def ifft(input, n=None, dim=-1, norm=None, *, out=None):
     """One-dimensional inverse discrete Fourier transform."""
-    return _c2c_api(input, None if n is None else [n], [dim], norm, False, None)
+    return _out(_c2c_api(input, None if n is None else [n], [dim], norm, False, None), out)
 
 
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """Two-dimensional discrete Fourier transform."""
-    return _c2c_api(input, s, dim, norm, True, None)
+    return _out(_c2c_api(input, s, dim, norm, True, None), out)
 
 
 def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """Two-dimensional inverse discrete Fourier transform."""
-    return _c2c_api(input, s, dim, norm, False, None)
+    return _out(_c2c_api(input, s, dim, norm, False, None), out)
 
 
 def fftn(input, s=None, dim=None, norm=None, *, out=None):
     """N-dimensional discrete Fourier transform (all dims, or the last ``len(s)``, by default)."""
-    return _c2c_api(input, s, dim, norm, True, None)
+    return _out(_c2c_api(input, s, dim, norm, True, None), out)
 
 
 def ifftn(input, s=None, dim=None, norm=None, *, out=None):
     """N-dimensional inverse discrete Fourier transform."""
-    return _c2c_api(input, s, dim, norm, False, None)
+    return _out(_c2c_api(input, s, dim, norm, False, None), out)
 
 
 def rfft(input, n=None, dim=-1, norm=None, *, out=None):
     """DFT of a real signal: the ``n // 2 + 1`` non-negative frequencies."""
-    return _r2c_api(input, None if n is None else [n], [dim], norm, None, 'rfft')
+    return _out(_r2c_api(input, None if n is None else [n], [dim], norm, None, 'rfft'), out)
 
 
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """Two-dimensional DFT of a real signal (last dim halved)."""
-    return _r2c_api(input, s, dim, norm, None, 'rfftn')
+    return _out(_r2c_api(input, s, dim, norm, None, 'rfftn'), out)
 
 
 def rfftn(input, s=None, dim=None, norm=None, *, out=None):
     """N-dimensional DFT of a real signal (last transformed dim halved)."""
-    return _r2c_api(input, s, dim, norm, None, 'rfftn')
+    return _out(_r2c_api(input, s, dim, norm, None, 'rfftn'), out)
 
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     """Inverse of :func:`rfft`: ``n`` real points (default ``2 * (m - 1)``) from one-sided frequencies."""
-    return _c2r_api(input, None if n is None else [n], [dim], norm, None)
+    return _out(_c2r_api(input, None if n is None else [n], [dim], norm, None), out)
 
 
 def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """Inverse of :func:`rfft2`."""
-    return _c2r_api(input, s, dim, norm, None)
+    return _out(_c2r_api(input, s, dim, norm, None), out)
 
 
 def irfftn(input, s=None, dim=None, norm=None, *, out=None):
     """Inverse of :func:`rfftn`."""
-    return _c2r_api(input, s, dim, norm, None)
+    return _out(_c2r_api(input, s, dim, norm, None), out)
 
 
 def hfft(input, n=None, dim=-1, norm=None, *, out=None):
     """DFT of a Hermitian-symmetric signal given by its first half: ``n`` real frequencies."""
-    return _c2r_api(_conj(input), None if n is None else [n], [dim], _DUAL[_norm(norm)], None)
+    return _out(_c2r_api(_conj(input), None if n is None else [n], [dim], _DUAL[_norm(norm)], None), out)
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """Two-dimensional :func:`hfft`."""
-    return _c2r_api(_conj(input), s, dim, _DUAL[_norm(norm)], None)
+    return _out(_c2r_api(_conj(input), s, dim, _DUAL[_norm(norm)], None), out)
 
 
 def hfftn(input, s=None, dim=None, norm=None, *, out=None):
     """N-dimensional :func:`hfft`."""
-    return _c2r_api(_conj(input), s, dim, _DUAL[_norm(norm)], None)
+    return _out(_c2r_api(_conj(input), s, dim, _DUAL[_norm(norm)], None), out)
 
 
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
     """Inverse of :func:`hfft`: one-sided frequencies of a real signal."""
-    return _conj(_r2c_api(input, None if n is None else [n], [dim], _DUAL[_norm(norm)], None, 'ihfft'))
+    return _out(_conj(_r2c_api(input, None if n is None else [n], [dim], _DUAL[_norm(norm)], None, 'ihfft')), out)
 
 
 def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """Two-dimensional :func:`ihfft`."""
-    return _conj(_r2c_api(input, s, dim, _DUAL[_norm(norm)], None, 'ihfftn'))
+    return _out(_conj(_r2c_api(input, s, dim, _DUAL[_norm(norm)], None, 'ihfftn')), out)
 
 
 def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
     """N-dimensional :func:`ihfft`."""
-    return _conj(_r2c_api(input, s, dim, _DUAL[_norm(norm)], None, 'ihfftn'))
+    return _out(_conj(_r2c_api(input, s, dim, _DUAL[_norm(norm)], None, 'ihfftn')), out)
 
 
 # --- frequencies and shifts -----------------------------------------------------------------------------

@@ -180,3 +180,12 @@ def test_errors():
         npnn.fft.fft(x, dim=2)
     with pytest.raises(RuntimeError, match='same length'):
         npnn.fft.fftn(x, s=(3, 3), dim=(0,))
+
+
+def test_out_argument():
+    x = npnn.randn(8)
+    o = npnn.empty(5, dtype=npnn.complex64)
+    assert npnn.fft.rfft(x, out=o) is o
+    np.testing.assert_allclose(o.numpy(), npnn.fft.rfft(x).numpy())
+    with pytest.raises(RuntimeError, match='dtype'):
+        npnn.fft.rfft(x, out=npnn.empty(5))
