@@ -48,6 +48,8 @@ CASES = {
     'inv': (L.inv, [sq(2)]),
     'inv_ex': (lambda x: L.inv_ex(x).inverse, [sq()]),
     'det': (L.det, [sq(2)]),
+    'det_singular': (L.det, [np.array([[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]], np.diag([1.0, 2.0, 0.0]),
+                                       np.eye(3)])]),
     'slogdet': (lambda x: L.slogdet(x).logabsdet, [sq(2)]),
     'logdet': (lambda x: L.logdet(sym_pd(x)), [arr(3, 3)]),
     'solve': (L.solve, [sq(2), arr(2, 3, 2, seed=1)]),
@@ -101,7 +103,7 @@ CASES = {
     'triangular_solve': (lambda a, b: TOP.triangular_solve(b, a, transpose=True).solution, [sq(), arr(3, 2, seed=51)]),
 }
 
-SECOND_ORDER = ['inv', 'det', 'slogdet', 'solve', 'solve_triangular', 'cholesky', 'qr_square', 'svdvals', 'eigvalsh',
+SECOND_ORDER = ['inv', 'det', 'det_singular', 'slogdet', 'solve', 'solve_triangular', 'cholesky', 'qr_square', 'svdvals', 'eigvalsh',
                 'pinv', 'lu', 'matrix_power_neg']
 
 

@@ -256,8 +256,26 @@ class LinalgDetBackward0(Node):
     def backward(self, g):
         (A,) = self.saved_tensors()
         d = self.output()
+        xp = array_module(d._data)
         from . import inv
-        return ((g * d)[..., None, None] * inv(A).mT,)
+        sing = d._data == 0
+        if not bool(sing.any()):
+            return ((g * d)[..., None, None] * inv(A).mT,)
+        # singular elements: the adjugate's transpose det(U) det(V) U diag(prod_{j != i} s_j) V^T from the SVD;
+        # each branch sees a harmless stand-in matrix where the other one is used
+        n = A.shape[-1]
+        dt = d._data.dtype
+        mask = make(sing[..., None, None])
+        A_inv = A.masked_fill(mask, 0.0) + make(xp.where(sing[..., None, None], xp.eye(n, dtype=dt), 0))
+        A_svd = A.masked_fill(~mask, 0.0) + make(xp.where(sing[..., None, None], 0, xp.diag(xp.arange(1, n + 1,
+                                                                                                       dtype=dt))))
+        U, S, Vh = svd(A_svd, full_matrices=False)
+        eye = make(xp.eye(n, dtype=bool))
+        others = S.unsqueeze(-2).expand(tuple(S.shape[:-1]) + (n, n)).masked_fill(eye, 1.0).prod(-1)
+        sgn = make((xp.linalg.det(U._data) * xp.linalg.det(Vh._data)).astype(dt))
+        adj_t = sgn[..., None, None] * ((U * others.unsqueeze(-2)) @ Vh)
+        regular = d[..., None, None] * inv(A_inv).mT
+        return (g[..., None, None] * (adj_t.masked_fill(~mask, 0.0) + regular.masked_fill(mask, 0.0)),)
 
 
 def det(A, name='linalg.det'):

@@ -59,6 +59,8 @@ def test_det_negative_and_logdet_nan(device):
     a = np.diag([1.0, -2.0, 3.0])
     compare(lambda lib, x: (lib.linalg.det(x), *lib.linalg.slogdet(x)), a, device=device)
     compare(lambda lib, x: top(lib).logdet(x), a, device=device, grad=False)
+    compare(lambda lib, x: lib.linalg.det(x), np.stack([SING, np.diag([1.0, 0.0, 0.0]), np.eye(3)]),
+            device=device, grad=False)  # PyTorch's gradient at exactly singular inputs is 0; ours is the adjugate
     compare(lambda lib, x: top(lib).logdet(x), np.diag([1.0, 0.0, 3.0]), device=device, grad=False)
 
 
