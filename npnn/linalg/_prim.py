@@ -520,19 +520,18 @@ class LinalgSvdBackward0(Node):
         E = s2.unsqueeze(-2) - s2.unsqueeze(-1)  # E_ij = s_j^2 - s_i^2
         F = (1 - eye) / (E + eye)
         Sd = S.unsqueeze(-2)  # scales columns
-        inv_s = 1 / S
         extra = 0
         if gU is not None:
             J = U.mT @ gU
             inner = inner + (F * (J - J.mT)) * Sd
             if m > k:
-                extra = extra + ((gU - U @ J) * inv_s.unsqueeze(-2)) @ Vh
+                extra = extra + ((gU - U @ J) / Sd) @ Vh
         if gVh is not None:
             gV = gVh.mT
             K = V.mT @ gV
             inner = inner + S.unsqueeze(-1) * (F * (K - K.mT))
             if n > k:
-                extra = extra + (U * inv_s.unsqueeze(-2)) @ (gV - V @ K).mT
+                extra = extra + (U / Sd) @ (gV - V @ K).mT
         return (U @ inner @ Vh + extra,)
 
 
