@@ -21,7 +21,7 @@ __all__ = ['interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear', '
 _LINEAR = {'linear': 1, 'bilinear': 2, 'bicubic': 2, 'trilinear': 3}
 
 
-def _scale(L, O, align_corners, sf, cubic=False):
+def _scale(L, O, align_corners, sf):
     f32 = np.float32
     if align_corners:
         return f32((L - 1) / (O - 1)) if O > 1 else f32(0)
@@ -36,7 +36,7 @@ def _nearest_matrix(L, O, sf, exact):
     if O == 2 * L and not exact:
         idx = np.arange(O) >> 1
     else:
-        s = np.float32(1.0 / sf) if (sf is not None and sf > 0) else np.float32(L) / np.float32(O)
+        s = _scale(L, O, False, sf)
         dst = np.arange(O, dtype=np.float32)
         if exact:
             dst = dst + np.float32(0.5)
