@@ -2,6 +2,7 @@
 
 ``import npnn as torch`` runs typical PyTorch training code. This module only re-exports.
 """
+__version__ = '0.1.0'
 from .backend import device, Generator, manual_seed, initial_seed, seed, get_rng_state, set_rng_state
 from .backend import default_generator as _default_generator
 from .backend.device import get_default_device, set_default_device

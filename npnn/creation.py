@@ -413,7 +413,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if replacement:
         cdf = xp.cumsum(P64, axis=1)
         cdf[:, -1] = 1.0
-        idx = xp.stack([xp.searchsorted(cdf[i], u[i], side='right') for i in range(P.shape[0])])
+        # inverse CDF for every row at once: count the categories whose cumulative mass is <= u
+        idx = (cdf[:, None, :] <= u[:, :, None]).sum(axis=2)
         idx = xp.minimum(idx, n_cat - 1)
     else:
         # Gumbel/exponential-race trick: keys = u^(1/p); take the top num_samples

@@ -201,11 +201,13 @@ class Tensor:
 
     @property
     def real(self):
-        return Tensor._make(array_module(self._data).real(self._data))
+        from . import spectral  # complex helpers live with the spectral code
+        return spectral.real(self)
 
     @property
     def imag(self):
-        return Tensor._make(array_module(self._data).imag(self._data))
+        from . import spectral
+        return spectral.imag(self)
 
     def is_floating_point(self):
         return self._data.dtype.kind == 'f'
@@ -235,7 +237,20 @@ class Tensor:
         return -1 if d.type == 'cpu' else d.index
 
     def conj(self):
-        return Tensor._make(self._data.conj()) if self.is_complex() else self
+        from . import spectral
+        return spectral.conj(self)
+
+    def angle(self):
+        from . import spectral
+        return spectral.angle(self)
+
+    def stft(self, *args, **kwargs):
+        from . import spectral
+        return spectral.stft(self, *args, **kwargs)
+
+    def istft(self, *args, **kwargs):
+        from . import spectral
+        return spectral.istft(self, *args, **kwargs)
 
     # --- conversion -----------------------------------------------------------------------------------------
     def item(self):

@@ -617,7 +617,7 @@ class WhereBackward0(Node):
 
     def backward(self, g):
         c = make(self.cond)
-        zero = g * 0.0
+        zero = make(array_module(g._data).zeros_like(g._data))  # not g * 0: NaN/inf in g must not leak
         na, nb = self.next
         ga = _fit(where(c, g, zero), self.sa) if na is not None else None
         gb = _fit(where(c, zero, g), self.sb) if nb is not None else None
