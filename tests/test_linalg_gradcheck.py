@@ -63,6 +63,8 @@ CASES = {
     'cholesky_ex': (lambda x: L.cholesky_ex(sym_pd(x)).L, [arr(3, 3, seed=8)]),
     'qr': (qr_inv, [arr(2, 4, 3, seed=9)]),
     'qr_square': (qr_inv, [arr(3, 3, seed=10)]),
+    'qr_wide': (qr_inv, [arr(2, 3, 5, seed=52)]),
+    'qr_complete_square': (lambda x: L.qr(x, mode='complete').R.abs(), [arr(3, 3, seed=53)]),
     'svd_tall': (svd_inv, [arr(4, 3, seed=11)]),
     'svd_wide': (svd_inv, [arr(2, 3, 4, seed=12)]),
     'svd_full': (lambda x: L.svd(x).S + L.svd(x).U[..., :, :3].abs().sum(-2), [arr(4, 3, seed=13)]),

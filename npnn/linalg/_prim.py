@@ -8,7 +8,8 @@ The adjoints used (real case, ``g*`` the incoming gradients):
 - solve ``X = A^-1 B``:           ``gB = A^-T g``, ``gA = -gB X^T``
 - triangular solve:               the same, masked to the triangle
 - Cholesky ``A = L L^T``:         ``gA = L^-T sym(Phi(L^T gL)) L^-1`` (Phi: lower part, halved diagonal)
-- QR ``A = QR`` (m >= n):         ``gA = (gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T``
+- QR ``A = QR`` (m >= n):         ``gA = (gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T`` (m < n: on the left block,
+  with ``R2 = Q^T A2``)
 - SVD ``A = U S V^T``:            ``U (diag gS + skew parts / (s_j^2 - s_i^2)) V^T`` plus the projections
 - eigh ``A = V diag(l) V^T``:     ``gA = V (diag gl + skew(V^T gV) / (l_j - l_i)) V^T``
 - LU ``A = P L U``:               ``gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T`` (and the m != n parts)
@@ -461,17 +462,24 @@ class LinalgQrBackward0(Node):
                                "linalg.qr.")
         Q, R = out_tensor(self, 0), out_tensor(self, 1)
         m, n = Q.shape[-2], R.shape[-1]
-        if m < n or (self.mode == 'complete' and m > n):
-            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
-                               if m > n else
-                               "The derivative of linalg.qr is implemented here only for inputs with nrows >= ncols.")
+        if self.mode == 'complete' and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
         if gQ is None:
             gQ = Q * 0
         if gR is None:
             gR = R * 0
-        M = R @ gR.mT - gQ.mT @ Q
-        C = M.tril(-1) + M.tril().mT
-        return (solve_triangular(R.mT, gQ + Q @ C, upper=False, left=False),)
+        if m >= n:
+            return (_qr_grad(Q, R, gQ, gR),)
+        # wide: A = Q [R1 R2], the left square block is a QR and R2 = Q^T A2
+        R1, R2, gR1, gR2 = R[..., :m], R[..., m:], gR[..., :m], gR[..., m:]
+        gA1 = _qr_grad(Q, R1, gQ + (Q @ R2) @ gR2.mT, gR1)
+        return (_cat(gA1, Q @ gR2, -1),)
+
+
+def _qr_grad(Q, R, gQ, gR):
+    M = R @ gR.mT - gQ.mT @ Q
+    C = M.tril(-1) + M.tril().mT
+    return solve_triangular(R.mT, gQ + Q @ C, upper=False, left=False)
 
 
 qr_result = collections.namedtuple('linalg_qr', ['Q', 'R'])

@@ -120,7 +120,8 @@ def _qr_invariants(lib, x, mode='reduced'):
 
 
 @pytest.mark.parametrize('dtype', DTYPES, ids=['f32', 'f64'])
-@pytest.mark.parametrize('shape', [(4, 4), (5, 3), (2, 5, 3), (2, 3, 4, 4)], ids=ids([44, 53, 253, 2344]))
+@pytest.mark.parametrize('shape', [(4, 4), (5, 3), (2, 5, 3), (2, 3, 4, 4), (2, 3, 5)],
+                         ids=ids([44, 53, 253, 2344, 235]))
 def test_qr(shape, dtype, device):
     a = randn(*shape, dtype=dtype, seed=17)
     compare(_qr_invariants, a, device=device, **tol(dtype))
