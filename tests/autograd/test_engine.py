@@ -409,3 +409,22 @@ def test_zero_fill_copy_keep_history_like_torch():
     np.testing.assert_allclose(v.grad.numpy(), [4., 8., 12.])
     with pytest.raises(RuntimeError, match='must match the size'):
         npnn.zeros(3).copy_(npnn.ones(2))
+
+
+def test_where_unselected_branch_gets_zero_not_nan():
+    x = t([1., 2.], rg=True)
+    npnn.where(npnn.tensor([False, True]), x, npnn.full_like(x, float('nan'))).sqrt().sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.5 / np.sqrt(2.0)], rtol=1e-6)
+
+
+def test_wrong_number_of_gradients_is_an_error():
+    from npnn.autograd.node import Node
+
+    class TwoInputs(Node):
+        def backward(self, g):
+            return g  # one gradient for two inputs
+
+    a, b = t([1.], rg=True), t([2.], rg=True)
+    out = npnn.Tensor._make((a + b)._data, TwoInputs((a, b)))
+    with pytest.raises(RuntimeError, match='incorrect number of gradients'):
+        out.sum().backward()
