@@ -54,37 +54,47 @@ SPLIT_MIN_ROWS = 8  # fewest batch rows per thread worth a share of a recurrent 
 
 
 def _workers():
+    """The persistent thread pool that ``serial_blas.run`` shares work with (a fresh one after a fork)."""
     global _pool
-    if _pool is None:
+    if _pool is None or _pool[0] != os.getpid():
         from concurrent.futures import ThreadPoolExecutor
-        _pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1),
-                                   thread_name_prefix='npnn-rnn')
-    return _pool
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1),
+                                                 thread_name_prefix='npnn-rnn'))
+    return _pool[1]
 
 
 class serial_blas:
-    """Run the per-step matrix products of a recurrent loop with single-threaded BLAS.
+    """Run a recurrent layer's matrix products with single-threaded BLAS, sharing the layer between threads.
 
     A step's hidden product is small (``(B, H) @ (H, G*H)``): OpenBLAS's thread hand-off costs more than it
-    saves there (and much more when the cores are shared), while the large sequence-wide products before and
-    after the loop keep their threads. The threads BLAS was allowed are used instead by ``split``, which runs
-    the loop over disjoint batch-row ranges in parallel (NumPy drops the GIL inside BLAS and ufunc loops).
-    Does nothing off the CPU, or where no OpenBLAS is found.
+    saves there (and much more when the cores are shared), and its idle workers spin for tens of
+    milliseconds after each multi-threaded call, holding the core another thread could use. So inside this
+    context BLAS runs single-threaded (the previous setting is restored on exit) and ``run`` shares the work
+    among as many threads as BLAS was allowed: the time loop by batch rows (rows of a batch never interact),
+    the sequence-wide products by rows or columns. NumPy drops the GIL inside BLAS and ufunc loops.
+    ``splittable`` is False where the rows cannot be shared (packed input); then, or with one BLAS thread,
+    or off the CPU, or where no OpenBLAS is found, ``shares`` is 1 and nothing is changed.
     """
-    __slots__ = ('on', 'saved', 'threads')
+    __slots__ = ('shares', 'limit', 'saved')
 
-    def __init__(self, xp):
-        self.on = xp is np and os.name == 'posix'
+    def __init__(self, xp, rows, splittable=True):
+        self.shares = 1
+        self.limit = False
         self.saved = None
-        self.threads = 1
+        if xp is np and os.name == 'posix':
+            libs = _openblas_libs()
+            if libs:
+                n = max(get() for get, _ in libs)
+                self.limit = n > 1
+                if splittable and SPLIT_MIN_ROWS:
+                    self.shares = max(1, min(n, rows // SPLIT_MIN_ROWS))
 
     def __enter__(self):
-        if self.on:
+        if self.limit:
             saved = [(put, get()) for get, put in _openblas_libs()]
             for put, n in saved:
                 if n > 1:
                     put(1)
-                    self.threads = max(self.threads, n)
             self.saved = saved
         return self
 
@@ -96,21 +106,34 @@ class serial_blas:
         self.saved = None
         return False
 
-    def split(self, steps, rows):
-        """Call ``steps(r0, r1)`` on row ranges covering ``rows`` rows, one per BLAS thread, in parallel.
-        Returns False (and calls nothing) when that does not pay: one thread, or too few rows."""
-        n = min(self.threads, rows // SPLIT_MIN_ROWS)
-        if n < 2:
-            return False
-        cut = [rows * k // n for k in range(n + 1)]
+    def run(self, fn):
+        """``fn(k, n)`` for every share ``k`` of ``n``, in parallel (the calling thread takes share 0)."""
+        n = self.shares
+        if n == 1:
+            fn(0, 1)
+            return
         pool = _workers()
-        futs = [pool.submit(steps, cut[k], cut[k + 1]) for k in range(1, n)]
+        futs = [pool.submit(fn, k, n) for k in range(1, n)]
         try:
-            steps(cut[0], cut[1])
+            fn(0, n)
         finally:
             for f in futs:
                 f.result()
-        return True
+
+
+def share(size, k, n):
+    """The slice of share ``k`` of ``n`` over ``size`` items."""
+    return slice(size * k // n, size * (k + 1) // n)
+
+
+def _kernel(name, in_params, out_params, body):
+    """An ElementwiseKernel built once per (name, device)."""
+    import cupy
+    key = (name, cupy.cuda.runtime.getDevice())
+    k = _cache.get(key)
+    if k is None:
+        k = _cache[key] = cupy.ElementwiseKernel(in_params, out_params, body, 'npnn_' + name)
+    return k
 
 
 _LSTM_FWD = '''
@@ -167,17 +190,21 @@ def lstm_fwd_step(gates, cprev, c, tc, h):
     k(cprev, np.int32(H), gates, c, tc, h)
 
 
-def lstm_bwd_prepare(acts, cprev, tc):
+def lstm_bwd_prepare(acts, cprev, tc, out=None):
     """Per-element factors of the LSTM backward for a whole sequence (one vectorised pass).
 
     Returns ``K (N, 4H)`` with the i, f, g factors (to multiply by the cell gradient) and the o factor
     (to multiply by the hidden gradient), and ``K1 (N, H)`` = d c / d h through ``o * tanh(c)``.
+    Leading dimensions may be any (views of a share of rows work); ``out=(K, K1)`` writes into given arrays.
     """
-    H = tc.shape[1]
+    H = tc.shape[-1]
     xp = array_module(acts)
-    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
-    K = xp.empty_like(acts)
-    Ki, Kf, Kg, Ko = K[:, :H], K[:, H:2 * H], K[:, 2 * H:3 * H], K[:, 3 * H:]
+    i, f, g, o = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
+    if out is None:
+        K, K1 = xp.empty_like(acts), xp.empty_like(tc)
+    else:
+        K, K1 = out
+    Ki, Kf, Kg, Ko = K[..., :H], K[..., H:2 * H], K[..., 2 * H:3 * H], K[..., 3 * H:]
     # Ki = g * i * (1 - i); Kf = cprev * f * (1 - f); Kg = i * (1 - g^2); Ko = tanh(c) * o * (1 - o)
     xp.subtract(1, i, out=Ki)
     Ki *= i
@@ -191,7 +218,7 @@ def lstm_bwd_prepare(acts, cprev, tc):
     xp.subtract(1, o, out=Ko)
     Ko *= o
     Ko *= tc
-    K1 = xp.multiply(tc, tc)
+    xp.multiply(tc, tc, out=K1)
     xp.subtract(1, K1, out=K1)
     K1 *= o
     return K, K1

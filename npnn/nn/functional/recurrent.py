@@ -112,9 +112,13 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     WihT = Wih.T
     if lstm:
         WihT, bias, WhhT = K.lstm_fwd_weights(WihT, bias, WhhT)
-    XG = X @ WihT                                     # all steps' input projections: one product
-    if bias is not None:
-        XG += bias                                    # one pass over XG
+    serial = K.serial_blas(xp, B, batch_sizes is None)
+    if serial.shares == 1:
+        XG = X @ WihT                                 # all steps' input projections: one product
+        if bias is not None:
+            XG += bias                                # one pass over XG
+    else:                                             # made by each share for its rows (in steps)
+        XG = xp.empty((N, G * H), dtype=dt)
     if WhhT.base is not None:
         WhhT = xp.ascontiguousarray(WhhT)
     H0 = h0._data if h0 is not None else xp.zeros((B, Hout), dtype=dt)
@@ -138,9 +142,16 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     hprevs = [None] * len(blocks)
     cprevs = [None] * len(blocks) if lstm else None
 
-    def steps(r0, r1):
-        """The time loop over batch rows [r0, r1) of every step (the rows of a batch never interact)."""
-        whole = r0 == 0 and r1 == B
+    def steps(k, n):
+        """The time loop over share ``k`` of ``n`` of the batch rows (the rows of a batch never interact)."""
+        rows = K.share(B, k, n)
+        r0, r1 = rows.start, rows.stop
+        whole = n == 1
+        if not whole:  # this share's input projections, all steps in one (batched) product
+            xg = XG.reshape(-1, B, G * H)[:, rows]
+            xp.matmul(X.reshape(-1, B, I)[:, rows], WihT, out=xg)
+            if bias is not None:
+                xg += bias
         prev = None
         for t in order:
             off, bs = blocks[t]
@@ -183,17 +194,16 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
                     xp.tanh(pre, out=Y[sl])
             prev = (off, bs)
 
-    with K.serial_blas(xp) as serial:
-        if not serial.split(steps, B if batch_sizes is None else 0):
-            steps(0, B)
-        else:  # every step's rows are full blocks: the previous states are whole-block views
-            prev = None
-            for t in order:
-                off, bs = blocks[t]
-                hprevs[t] = H0 if prev is None else Y[prev:prev + B]
-                if lstm:
-                    cprevs[t] = C0 if prev is None else C[prev:prev + B]
-                prev = off
+    with serial:
+        serial.run(steps)
+    if serial.shares > 1:  # every step's rows are full blocks: the previous states are whole-block views
+        prev = None
+        for t in order:
+            off, bs = blocks[t]
+            hprevs[t] = H0 if prev is None else Y[prev:prev + B]
+            if lstm:
+                cprevs[t] = C0 if prev is None else C[prev:prev + B]
+            prev = off
     # final states: the state after each sequence's last step
     if reverse or batch_sizes is None or blocks[-1][1] == B:
         last = blocks[0] if reverse else blocks[-1]
@@ -230,11 +240,16 @@ def _backward(node, st, grads):
     order = range(len(blocks)) if st['reverse'] else range(len(blocks) - 1, -1, -1)
     HP = xp.concatenate(st['hprevs']) if len(blocks) > 1 else st['hprevs'][0]
     dhbuf = xp.empty((B, Hout), dtype=dt)
+    serial = K.serial_blas(xp, B, st['full'])
     lstm = mode == 'LSTM'
     dWhr = None
     if lstm:
         CP = xp.concatenate(st['cprevs']) if len(blocks) > 1 else st['cprevs'][0]
-        Kf, K1 = K.lstm_bwd_prepare(XG, CP, st['TC'])
+        shared = serial.shares > 1
+        if shared:  # made by each share for its rows (in steps)
+            Kf, K1 = xp.empty_like(XG), xp.empty((N, H), dtype=dt)
+        else:
+            Kf, K1 = K.lstm_bwd_prepare(XG, CP, st['TC'])
         dc_carry = gcn._data.astype(dt, copy=True) if gcn is not None else xp.zeros((B, H), dtype=dt)
         dG = xp.empty((N, 4 * H), dtype=dt)
         tmp = xp.empty((B, H), dtype=dt)
@@ -246,6 +261,10 @@ def _backward(node, st, grads):
             dhr = xp.empty((B, H), dtype=dt)
 
         def steps(r0, r1):
+            if shared:
+                def rows(a):
+                    return a.reshape(-1, B, a.shape[1])[:, r0:r1]
+                K.lstm_bwd_prepare(rows(XG), rows(CP), rows(st['TC']), out=(rows(Kf), rows(K1)))
             for t in order:
                 off, bs = blocks[t]
                 e = min(bs, r1)
@@ -298,21 +317,47 @@ def _backward(node, st, grads):
                 xp.add(dY[sl], dh_carry[r0:e], out=dh)
                 xp.multiply(dh, Kd[sl], out=dXG[sl])
                 xp.matmul(dXG[sl], Whh, out=dh_carry[r0:e])
-    with K.serial_blas(xp) as serial:
-        if not serial.split(steps, B if st['full'] else 0):
-            steps(0, B)
-    dc0 = None
     if lstm:
-        if proj and nxt[7] is not None:
-            dWhr = DHP.T @ st['HR']
         dXG = dGH = dG
-        dc0 = dc_carry
-    dx = (dXG @ Wih).reshape(st['x_shape']) if nxt[0] is not None else None
+    with serial:
+        serial.run(lambda k, n: steps(B * k // n, B * (k + 1) // n))
+    if serial.shares == 1:
+        dx = dXG @ Wih if nxt[0] is not None else None
+        dWih = dXG.T @ X if nxt[3] is not None else None
+        dWhh = dGH.T @ HP if nxt[4] is not None else None
+        dbih = dXG.sum(0) if nxt[5] is not None else None
+        if lstm and proj and nxt[7] is not None:
+            dWhr = DHP.T @ st['HR']
+    else:  # the sequence-wide products too, shared by rows (dx) and by gate columns (the rest)
+        with serial:
+            GH = dXG.shape[1]
+            dx = xp.empty((N, Wih.shape[1]), dtype=dt) if nxt[0] is not None else None
+            dWih = xp.empty(Wih.shape, dtype=dt) if nxt[3] is not None else None
+            dWhh = xp.empty(Whh.shape, dtype=dt) if nxt[4] is not None else None
+            dbih = xp.empty(GH, dtype=dt) if nxt[5] is not None else None
+            if lstm and proj and nxt[7] is not None:
+                dWhr = xp.empty(w_hr._data.shape, dtype=dt)
+
+            def products(k, n):
+                if dx is not None:
+                    r = K.share(N, k, n)
+                    xp.matmul(dXG[r], Wih, out=dx[r])
+                c = K.share(GH, k, n)
+                if dWih is not None:
+                    xp.matmul(dXG[:, c].T, X, out=dWih[c])
+                if dWhh is not None:
+                    xp.matmul(dGH[:, c].T, HP, out=dWhh[c])
+                if dbih is not None:
+                    dXG[:, c].sum(0, out=dbih[c])
+                if dWhr is not None:
+                    c = K.share(Hout, k, n)
+                    xp.matmul(DHP[:, c].T, st['HR'], out=dWhr[c])
+            serial.run(products)
+    dc0 = dc_carry if lstm else None
+    if dx is not None:
+        dx = dx.reshape(st['x_shape'])
     dh0 = dh_carry if nxt[1] is not None else None
     dc0 = dc0 if nxt[2] is not None else None
-    dWih = dXG.T @ X if nxt[3] is not None else None
-    dWhh = dGH.T @ HP if nxt[4] is not None else None
-    dbih = dXG.sum(0) if nxt[5] is not None else None
     if nxt[6] is None:
         dbhh = None
     elif dGH is dXG and dbih is not None:
