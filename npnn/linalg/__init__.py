@@ -257,7 +257,6 @@ class LinalgPinvBackward0(_prim.Node):
         (A,) = self.saved_tensors()
         P = self.output()
         Pt = P.mT
-        m, n = A.shape[-2], A.shape[-1]
         gt = g.mT
         r = -(Pt @ g @ Pt)
         r = r + (gt - A @ (P @ gt)) @ (P @ Pt)
@@ -527,7 +526,7 @@ def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         A = A.to(dtype)
     a = A._data
     if a.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     if a.dtype.kind not in 'fc':
         raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
                            f"{_prim.scalar_type_name(a.dtype)}")
@@ -577,4 +576,4 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
 
 
-from . import _toplevel  # noqa: E402  (the old top-level names; npnn re-exports them)
+from . import _toplevel  # noqa: E402,F401  (the old top-level names; npnn re-exports them)
