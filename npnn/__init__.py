@@ -23,6 +23,11 @@ from . import autograd
 from . import nn, optim, data, utils, cuda  # noqa: E402
 from . import linalg, fft, distributions, quasirandom, backends, __config__  # noqa: E402
 from .spectral import *  # noqa: F401,F403,E402
+from .linalg._toplevel import (inverse, det, logdet, slogdet, pinverse, qr, svd, lu, lu_unpack, lu_solve,  # noqa
+                               cholesky, cholesky_solve, cholesky_inverse, matrix_power, matrix_exp,
+                               triangular_solve)
+from .tensor import _install_linalg_methods  # noqa: E402
+_install_linalg_methods()  # x.inverse(), x.det(), ... (linalg builds on Tensor, so it attaches late)
 from .serialization import save, load, save_safetensors, load_safetensors  # noqa: E402
 from .functional_api import *  # noqa: F401,F403
 # layer functions PyTorch also offers at the top level (torch.conv2d, torch.dropout, ...)

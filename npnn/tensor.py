@@ -1070,4 +1070,13 @@ def _install_methods():
 
 
 _install_methods()
+
+
+def _install_linalg_methods():
+    """Tensor methods for the old top-level linear-algebra names (``x.inverse()`` ...)."""
+    from .linalg import _toplevel
+    for name in ('inverse det logdet slogdet pinverse cholesky cholesky_solve cholesky_inverse qr svd lu '
+                 'lu_solve matrix_power matrix_exp triangular_solve').split():
+        if name not in Tensor.__dict__:
+            setattr(Tensor, name, getattr(_toplevel, name))
 _ops._util._TENSOR = Tensor
