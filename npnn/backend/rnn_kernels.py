@@ -4,126 +4,12 @@ Each function has a NumPy body and a CuPy ``ElementwiseKernel`` body (compiled o
 Arrays of one step are row blocks ``(bs, k*H)`` of contiguous sequence-long buffers; activated gates are
 written back over the pre-activations so backward can use them.
 """
-import ctypes
-import os
-
 import numpy as np
 from scipy.special import expit as _expit
 
 from .device import array_module
 
 _cache = {}
-
-
-_blas = None
-
-
-def _openblas_libs():
-    """(get, set) thread-count functions of every OpenBLAS loaded in this process (found once, Linux only)."""
-    global _blas
-    if _blas is None:
-        _blas = []
-        try:
-            with open('/proc/self/maps') as f:
-                paths = sorted({ln.split()[-1] for ln in f
-                                if 'openblas' in ln.lower() and ln.split()[-1].startswith('/')})
-        except OSError:
-            paths = []
-        for path in paths:
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for pre in ('', 'scipy_'):
-                for suf in ('', '64_', '_64'):
-                    get = getattr(lib, pre + 'openblas_get_num_threads' + suf, None)
-                    put = getattr(lib, pre + 'openblas_set_num_threads' + suf, None)
-                    if get is not None and put is not None:
-                        get.restype, get.argtypes = ctypes.c_int, []
-                        put.restype, put.argtypes = None, [ctypes.c_int]
-                        _blas.append((get, put))
-                        break
-                else:
-                    continue
-                break
-    return _blas
-
-
-_pool = None
-SPLIT_MIN_ROWS = 8  # fewest batch rows per thread worth a share of a recurrent loop
-
-
-def _workers():
-    """The persistent thread pool that ``serial_blas.run`` shares work with (a fresh one after a fork)."""
-    global _pool
-    if _pool is None or _pool[0] != os.getpid():
-        from concurrent.futures import ThreadPoolExecutor
-        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1),
-                                                 thread_name_prefix='npnn-rnn'))
-    return _pool[1]
-
-
-class serial_blas:
-    """Run a recurrent layer's matrix products with single-threaded BLAS, sharing the layer between threads.
-
-    A step's hidden product is small (``(B, H) @ (H, G*H)``): OpenBLAS's thread hand-off costs more than it
-    saves there (and much more when the cores are shared), and its idle workers spin for tens of
-    milliseconds after each multi-threaded call, holding the core another thread could use. So inside this
-    context BLAS runs single-threaded (the previous setting is restored on exit) and ``run`` shares the work
-    among as many threads as BLAS was allowed: the time loop by batch rows (rows of a batch never interact),
-    the sequence-wide products by rows or columns. NumPy drops the GIL inside BLAS and ufunc loops.
-    ``splittable`` is False where the rows cannot be shared (packed input); then, or with one BLAS thread,
-    or off the CPU, or where no OpenBLAS is found, ``shares`` is 1 and nothing is changed.
-    """
-    __slots__ = ('shares', 'limit', 'saved')
-
-    def __init__(self, xp, rows, splittable=True):
-        self.shares = 1
-        self.limit = False
-        self.saved = None
-        if xp is np and os.name == 'posix':
-            libs = _openblas_libs()
-            if libs:
-                n = max(get() for get, _ in libs)
-                self.limit = n > 1
-                if splittable and SPLIT_MIN_ROWS:
-                    self.shares = max(1, min(n, rows // SPLIT_MIN_ROWS))
-
-    def __enter__(self):
-        if self.limit:
-            saved = [(put, get()) for get, put in _openblas_libs()]
-            for put, n in saved:
-                if n > 1:
-                    put(1)
-            self.saved = saved
-        return self
-
-    def __exit__(self, *exc):
-        if self.saved:
-            for put, n in self.saved:
-                if n > 1:
-                    put(n)
-        self.saved = None
-        return False
-
-    def run(self, fn):
-        """``fn(k, n)`` for every share ``k`` of ``n``, in parallel (the calling thread takes share 0)."""
-        n = self.shares
-        if n == 1:
-            fn(0, 1)
-            return
-        pool = _workers()
-        futs = [pool.submit(fn, k, n) for k in range(1, n)]
-        try:
-            fn(0, n)
-        finally:
-            for f in futs:
-                f.result()
-
-
-def share(size, k, n):
-    """The slice of share ``k`` of ``n`` over ``size`` items."""
-    return slice(size * k // n, size * (k + 1) // n)
 
 
 def _kernel(name, in_params, out_params, body):
@@ -190,21 +76,17 @@ def lstm_fwd_step(gates, cprev, c, tc, h):
     k(cprev, np.int32(H), gates, c, tc, h)
 
 
-def lstm_bwd_prepare(acts, cprev, tc, out=None):
+def lstm_bwd_prepare(acts, cprev, tc):
     """Per-element factors of the LSTM backward for a whole sequence (one vectorised pass).
 
     Returns ``K (N, 4H)`` with the i, f, g factors (to multiply by the cell gradient) and the o factor
     (to multiply by the hidden gradient), and ``K1 (N, H)`` = d c / d h through ``o * tanh(c)``.
-    Leading dimensions may be any (views of a share of rows work); ``out=(K, K1)`` writes into given arrays.
     """
-    H = tc.shape[-1]
+    H = tc.shape[1]
     xp = array_module(acts)
-    i, f, g, o = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
-    if out is None:
-        K, K1 = xp.empty_like(acts), xp.empty_like(tc)
-    else:
-        K, K1 = out
-    Ki, Kf, Kg, Ko = K[..., :H], K[..., H:2 * H], K[..., 2 * H:3 * H], K[..., 3 * H:]
+    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
+    K = xp.empty_like(acts)
+    Ki, Kf, Kg, Ko = K[:, :H], K[:, H:2 * H], K[:, 2 * H:3 * H], K[:, 3 * H:]
     # Ki = g * i * (1 - i); Kf = cprev * f * (1 - f); Kg = i * (1 - g^2); Ko = tanh(c) * o * (1 - o)
     xp.subtract(1, i, out=Ki)
     Ki *= i
@@ -218,7 +100,7 @@ def lstm_bwd_prepare(acts, cprev, tc, out=None):
     xp.subtract(1, o, out=Ko)
     Ko *= o
     Ko *= tc
-    xp.multiply(tc, tc, out=K1)
+    K1 = xp.multiply(tc, tc)
     xp.subtract(1, K1, out=K1)
     K1 *= o
     return K, K1

@@ -79,7 +79,6 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batc
     n.save(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
     st['x_shape'] = xd.shape
     st['reverse'] = reverse
-    st['full'] = batch_sizes is None
     n.st = st
     y = T._make(Y.reshape(y_shape), n, 0)
     h = T._make(hN, n, 1)
@@ -112,13 +111,9 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     WihT = Wih.T
     if lstm:
         WihT, bias, WhhT = K.lstm_fwd_weights(WihT, bias, WhhT)
-    serial = K.serial_blas(xp, B, batch_sizes is None)
-    if serial.shares == 1:
-        XG = X @ WihT                                 # all steps' input projections: one product
-        if bias is not None:
-            XG += bias                                # one pass over XG
-    else:                                             # made by each share for its rows (in steps)
-        XG = xp.empty((N, G * H), dtype=dt)
+    XG = X @ WihT                                     # all steps' input projections: one product
+    if bias is not None:
+        XG += bias                                    # one pass over XG
     if WhhT.base is not None:
         WhhT = xp.ascontiguousarray(WhhT)
     H0 = h0._data if h0 is not None else xp.zeros((B, Hout), dtype=dt)
@@ -141,69 +136,44 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     order = range(len(blocks) - 1, -1, -1) if reverse else range(len(blocks))
     hprevs = [None] * len(blocks)
     cprevs = [None] * len(blocks) if lstm else None
-
-    def steps(k, n):
-        """The time loop over share ``k`` of ``n`` of the batch rows (the rows of a batch never interact)."""
-        rows = K.share(B, k, n)
-        r0, r1 = rows.start, rows.stop
-        whole = n == 1
-        if not whole:  # this share's input projections, all steps in one (batched) product
-            xg = XG.reshape(-1, B, G * H)[:, rows]
-            xp.matmul(X.reshape(-1, B, I)[:, rows], WihT, out=xg)
-            if bias is not None:
-                xg += bias
-        prev = None
-        for t in order:
-            off, bs = blocks[t]
-            e = min(bs, r1)
-            sl = slice(off + r0, off + e)
-            if prev is None:
-                hp = H0[r0:e]
-                cp = C0[r0:e] if lstm else None
-            else:
-                poff, pbs = prev
-                hp = Y[poff + r0:poff + min(e, pbs)]
-                if lstm:
-                    cp = C[poff + r0:poff + min(e, pbs)]
-                if e > pbs:  # reverse direction over packed data: sequences starting here take h0
-                    hp = xp.concatenate([hp, H0[pbs:e]])
-                    if lstm:
-                        cp = xp.concatenate([cp, C0[pbs:e]])
-            if whole:
-                hprevs[t] = hp
-                if lstm:
-                    cprevs[t] = cp
-            gh = tmp[r0:e]
-            xp.matmul(hp, WhhT, out=gh)
+    prev = None
+    for t in order:
+        off, bs = blocks[t]
+        sl = slice(off, off + bs)
+        if prev is None:
+            hp = H0[:bs]
+            cp = C0[:bs] if lstm else None
+        else:
+            poff, pbs = prev
+            hp = Y[poff:poff + min(bs, pbs)]
             if lstm:
-                gates = XG[sl]
-                gates += gh
-                K.lstm_fwd_step(gates, cp, C[sl], TC[sl], HR[sl])
-                if Whr is not None:
-                    xp.matmul(HR[sl], WhrT, out=Y[sl])
-            elif mode == 'GRU':
-                if bhh is not None:
-                    gh += bhh
-                K.gru_fwd_step(XG[sl], gh, hp, Y[sl], GHN[sl])
+                cp = C[poff:poff + min(bs, pbs)]
+            if bs > pbs:  # reverse direction over packed data: sequences starting here take h0
+                hp = xp.concatenate([hp, H0[pbs:bs]])
+                if lstm:
+                    cp = xp.concatenate([cp, C0[pbs:bs]])
+        hprevs[t] = hp
+        gh = tmp[:bs]
+        xp.matmul(hp, WhhT, out=gh)
+        if lstm:
+            cprevs[t] = cp
+            gates = XG[sl]
+            gates += gh
+            K.lstm_fwd_step(gates, cp, C[sl], TC[sl], HR[sl])
+            if Whr is not None:
+                xp.matmul(HR[sl], WhrT, out=Y[sl])
+        elif mode == 'GRU':
+            if bhh is not None:
+                gh += bhh
+            K.gru_fwd_step(XG[sl], gh, hp, Y[sl], GHN[sl])
+        else:
+            pre = XG[sl]
+            pre += gh
+            if relu:
+                xp.maximum(pre, 0, out=Y[sl])
             else:
-                pre = XG[sl]
-                pre += gh
-                if relu:
-                    xp.maximum(pre, 0, out=Y[sl])
-                else:
-                    xp.tanh(pre, out=Y[sl])
-            prev = (off, bs)
-
-    with serial:
-        serial.run(steps)
-    if serial.shares > 1:  # every step's rows are full blocks: the previous states are whole-block views
-        prev = None
-        for t in order:
-            off, bs = blocks[t]
-            hprevs[t] = H0 if prev is None else Y[prev:prev + B]
-            if lstm:
-                cprevs[t] = C0 if prev is None else C[prev:prev + B]
-            prev = off
+                xp.tanh(pre, out=Y[sl])
+        prev = (off, bs)
     # final states: the state after each sequence's last step
     if reverse or batch_sizes is None or blocks[-1][1] == B:
         last = blocks[0] if reverse else blocks[-1]
@@ -240,16 +210,11 @@ def _backward(node, st, grads):
     order = range(len(blocks)) if st['reverse'] else range(len(blocks) - 1, -1, -1)
     HP = xp.concatenate(st['hprevs']) if len(blocks) > 1 else st['hprevs'][0]
     dhbuf = xp.empty((B, Hout), dtype=dt)
-    serial = K.serial_blas(xp, B, st['full'])
     lstm = mode == 'LSTM'
     dWhr = None
     if lstm:
         CP = xp.concatenate(st['cprevs']) if len(blocks) > 1 else st['cprevs'][0]
-        shared = serial.shares > 1
-        if shared:  # made by each share for its rows (in steps)
-            Kf, K1 = xp.empty_like(XG), xp.empty((N, H), dtype=dt)
-        else:
-            Kf, K1 = K.lstm_bwd_prepare(XG, CP, st['TC'])
+        Kf, K1 = K.lstm_bwd_prepare(XG, CP, st['TC'])
         dc_carry = gcn._data.astype(dt, copy=True) if gcn is not None else xp.zeros((B, H), dtype=dt)
         dG = xp.empty((N, 4 * H), dtype=dt)
         tmp = xp.empty((B, H), dtype=dt)
@@ -259,46 +224,41 @@ def _backward(node, st, grads):
             Whr = w_hr._data
             DHP = xp.empty((N, Hout), dtype=dt)
             dhr = xp.empty((B, H), dtype=dt)
-
-        def steps(r0, r1):
-            if shared:
-                def rows(a):
-                    return a.reshape(-1, B, a.shape[1])[:, r0:r1]
-                K.lstm_bwd_prepare(rows(XG), rows(CP), rows(st['TC']), out=(rows(Kf), rows(K1)))
-            for t in order:
-                off, bs = blocks[t]
-                e = min(bs, r1)
-                sl = slice(off + r0, off + e)
-                if proj:
-                    dh = DHP[sl]
-                    xp.add(dY[sl], dh_carry[r0:e], out=dh)
-                    xp.matmul(dh, Whr, out=dhr[r0:e])
-                    dh = dhr[r0:e]
-                else:
-                    dh = dhbuf[r0:e]
-                    xp.add(dY[sl], dh_carry[r0:e], out=dh)
-                K.lstm_bwd_step(dh, dc_carry[r0:e], Kf[sl], K1[sl], F[sl], dG[sl], tmp[r0:e])
-                xp.matmul(dG[sl], Whh, out=dh_carry[r0:e])
+        for t in order:
+            off, bs = blocks[t]
+            sl = slice(off, off + bs)
+            if proj:
+                dh = DHP[sl]
+                xp.add(dY[sl], dh_carry[:bs], out=dh)
+                xp.matmul(dh, Whr, out=dhr[:bs])
+                dh = dhr[:bs]
+            else:
+                dh = dhbuf[:bs]
+                xp.add(dY[sl], dh_carry[:bs], out=dh)
+            K.lstm_bwd_step(dh, dc_carry[:bs], Kf[sl], K1[sl], F[sl], dG[sl], tmp[:bs])
+            xp.matmul(dG[sl], Whh, out=dh_carry[:bs])
+        if proj and nxt[7] is not None:
+            dWhr = DHP.T @ st['HR']
+        dXG = dGH = dG
+        dc0 = dc_carry
     elif mode == 'GRU':
         Kx, Kh = K.gru_bwd_prepare(XG, st['GHN'], HP)
         Z = XG[:, H:2 * H]
         dXG = xp.empty((N, 3 * H), dtype=dt)
         dGH = xp.empty((N, 3 * H), dtype=dt)
-
-        def steps(r0, r1):
-            for t in order:
-                off, bs = blocks[t]
-                e = min(bs, r1)
-                sl = slice(off + r0, off + e)
-                dh = dhbuf[r0:e]
-                xp.add(dY[sl], dh_carry[r0:e], out=dh)
-                d3 = dh.reshape(e - r0, 1, H)
-                xp.multiply(d3, Kx[sl].reshape(e - r0, 3, H), out=dXG[sl].reshape(e - r0, 3, H))
-                xp.multiply(d3, Kh[sl].reshape(e - r0, 3, H), out=dGH[sl].reshape(e - r0, 3, H))
-                dc = dh_carry[r0:e]
-                xp.matmul(dGH[sl], Whh, out=dc)
-                dh *= Z[sl]
-                dc += dh
+        for t in order:
+            off, bs = blocks[t]
+            sl = slice(off, off + bs)
+            dh = dhbuf[:bs]
+            xp.add(dY[sl], dh_carry[:bs], out=dh)
+            d3 = dh.reshape(bs, 1, H)
+            xp.multiply(d3, Kx[sl].reshape(bs, 3, H), out=dXG[sl].reshape(bs, 3, H))
+            xp.multiply(d3, Kh[sl].reshape(bs, 3, H), out=dGH[sl].reshape(bs, 3, H))
+            dc = dh_carry[:bs]
+            xp.matmul(dGH[sl], Whh, out=dc)
+            dh *= Z[sl]
+            dc += dh
+        dc0 = None
     else:
         if mode == 'RNN_RELU':
             Kd = (Y > 0).astype(dt)
@@ -307,57 +267,20 @@ def _backward(node, st, grads):
             Kd *= -1
             Kd += 1
         dXG = dGH = xp.empty((N, H), dtype=dt)
-
-        def steps(r0, r1):
-            for t in order:
-                off, bs = blocks[t]
-                e = min(bs, r1)
-                sl = slice(off + r0, off + e)
-                dh = dhbuf[r0:e]
-                xp.add(dY[sl], dh_carry[r0:e], out=dh)
-                xp.multiply(dh, Kd[sl], out=dXG[sl])
-                xp.matmul(dXG[sl], Whh, out=dh_carry[r0:e])
-    if lstm:
-        dXG = dGH = dG
-    with serial:
-        serial.run(lambda k, n: steps(B * k // n, B * (k + 1) // n))
-    if serial.shares == 1:
-        dx = dXG @ Wih if nxt[0] is not None else None
-        dWih = dXG.T @ X if nxt[3] is not None else None
-        dWhh = dGH.T @ HP if nxt[4] is not None else None
-        dbih = dXG.sum(0) if nxt[5] is not None else None
-        if lstm and proj and nxt[7] is not None:
-            dWhr = DHP.T @ st['HR']
-    else:  # the sequence-wide products too, shared by rows (dx) and by gate columns (the rest)
-        with serial:
-            GH = dXG.shape[1]
-            dx = xp.empty((N, Wih.shape[1]), dtype=dt) if nxt[0] is not None else None
-            dWih = xp.empty(Wih.shape, dtype=dt) if nxt[3] is not None else None
-            dWhh = xp.empty(Whh.shape, dtype=dt) if nxt[4] is not None else None
-            dbih = xp.empty(GH, dtype=dt) if nxt[5] is not None else None
-            if lstm and proj and nxt[7] is not None:
-                dWhr = xp.empty(w_hr._data.shape, dtype=dt)
-
-            def products(k, n):
-                if dx is not None:
-                    r = K.share(N, k, n)
-                    xp.matmul(dXG[r], Wih, out=dx[r])
-                c = K.share(GH, k, n)
-                if dWih is not None:
-                    xp.matmul(dXG[:, c].T, X, out=dWih[c])
-                if dWhh is not None:
-                    xp.matmul(dGH[:, c].T, HP, out=dWhh[c])
-                if dbih is not None:
-                    dXG[:, c].sum(0, out=dbih[c])
-                if dWhr is not None:
-                    c = K.share(Hout, k, n)
-                    xp.matmul(DHP[:, c].T, st['HR'], out=dWhr[c])
-            serial.run(products)
-    dc0 = dc_carry if lstm else None
-    if dx is not None:
-        dx = dx.reshape(st['x_shape'])
+        for t in order:
+            off, bs = blocks[t]
+            sl = slice(off, off + bs)
+            dh = dhbuf[:bs]
+            xp.add(dY[sl], dh_carry[:bs], out=dh)
+            xp.multiply(dh, Kd[sl], out=dXG[sl])
+            xp.matmul(dXG[sl], Whh, out=dh_carry[:bs])
+        dc0 = None
+    dx = (dXG @ Wih).reshape(st['x_shape']) if nxt[0] is not None else None
     dh0 = dh_carry if nxt[1] is not None else None
     dc0 = dc0 if nxt[2] is not None else None
+    dWih = dXG.T @ X if nxt[3] is not None else None
+    dWhh = dGH.T @ HP if nxt[4] is not None else None
+    dbih = dXG.sum(0) if nxt[5] is not None else None
     if nxt[6] is None:
         dbhh = None
     elif dGH is dXG and dbih is not None:
