@@ -65,7 +65,12 @@ class BackwardCFunction(FunctionCtx, Node):
 
 
 class _FunctionMeta(type):
-    pass
+    """Gives each Function subclass its own node class, ``<Name>Backward``, as PyTorch does, so that
+    ``type(y.grad_fn).__name__`` and ``repr(y.grad_fn)`` name the user's function."""
+
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + 'Backward', (BackwardCFunction,), {'_forward_cls': cls})
 
 
 class Function(metaclass=_FunctionMeta):
@@ -94,7 +99,7 @@ class Function(metaclass=_FunctionMeta):
         tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         tensor_inputs = [args[i] for i in tensor_pos]
         record = state.enabled and any(t._rg for t in tensor_inputs)
-        ctx = BackwardCFunction(cls, args, tensor_inputs)
+        ctx = cls._backward_cls(cls, args, tensor_inputs)
         ctx._tensor_positions = tensor_pos
         prev = state.enabled
         state.enabled = False

@@ -282,6 +282,15 @@ def test_custom_function(device):
     assert gradcheck(lambda a: Cube.apply(a, 2.0), (t([0.3, -0.7], device, rg=True, dtype=npnn.float64),))
 
 
+def test_custom_function_grad_fn_is_named_after_the_function():
+    y = Cube.apply(t([1., 2.], rg=True), 2.0)
+    assert type(y.grad_fn).__name__ == 'CubeBackward'
+    assert y.grad_fn.name() == 'CubeBackward'
+    assert 'CubeBackward object' in repr(y.grad_fn)
+    assert isinstance(y.grad_fn, npnn.autograd.function.BackwardCFunction)
+    assert type(SplitTwo.apply(t([1.], rg=True))[0].grad_fn).__name__ == 'SplitTwoBackward'
+
+
 class SplitTwo(npnn.autograd.Function):
     @staticmethod
     def forward(ctx, x):
