@@ -30,6 +30,7 @@ from .tensor import _install_linalg_methods  # noqa: E402
 _install_linalg_methods()  # x.inverse(), x.det(), ... (linalg builds on Tensor, so it attaches late)
 from .serialization import save, load, save_safetensors, load_safetensors  # noqa: E402
 from .functional_api import *  # noqa: F401,F403
+from .runtime import *  # noqa: F401,F403,E402
 # layer functions PyTorch also offers at the top level (torch.conv2d, torch.dropout, ...)
 from .nn.functional import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,  # noqa
                             max_pool1d, max_pool2d, max_pool3d, avg_pool1d, adaptive_avg_pool1d,

@@ -329,6 +329,8 @@ class Tensor:
             return _type_name(self)
         if isinstance(dtype, str) and dtype.endswith('Tensor'):
             dtype = _TYPE_NAMES_REV.get(dtype.split('.')[-1], dtype)
+        elif isinstance(dtype, type) and isinstance(getattr(dtype, 'dtype', None), dtypes.dtype):
+            dtype = dtype.dtype  # a legacy type such as npnn.LongTensor
         return self.to(dtypes.to_dtype(dtype))
 
     def type_as(self, other):
