@@ -1,6 +1,8 @@
 """``npnn.cuda``: GPU queries and control over CuPy. Every function is safe to call without CuPy or a GPU."""
 import contextlib
 
+from . import amp as _amp
+from .backend import dtypes
 from .backend.device import cupy_if_loaded as _cupy_if_loaded, cupy_module as _cupy_module, device as _Device
 
 
@@ -303,37 +305,15 @@ def stream(s):
             yield
 
 
-class amp:  # pragma: no cover - namespace placeholder for scripts that reference it
-    """Automatic mixed precision is not provided; ``autocast`` is a no-op context and GradScaler passes through."""
+class amp:
+    """``npnn.cuda.amp``: the older spelling of ``npnn.amp`` (see there: no dtype changes, no scaling)."""
 
-    class autocast(contextlib.ContextDecorator):
+    class autocast(_amp.autocast):
         def __init__(self, enabled=True, dtype=None, cache_enabled=True):
-            pass
+            super().__init__('cuda', dtype=dtypes.float16 if dtype is None else dtype, enabled=enabled,
+                             cache_enabled=cache_enabled)
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    class GradScaler:
-        def __init__(self, *args, enabled=True, **kwargs):
-            pass
-
-        def scale(self, loss):
-            return loss
-
-        def step(self, optimizer, *args, **kwargs):
-            return optimizer.step(*args, **kwargs)
-
-        def update(self, new_scale=None):
-            pass
-
-        def unscale_(self, optimizer):
-            pass
-
-        def state_dict(self):
-            return {}
-
-        def load_state_dict(self, state):
-            pass
+    class GradScaler(_amp.GradScaler):
+        def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+                     enabled=True):
+            super().__init__('cuda', init_scale, growth_factor, backoff_factor, growth_interval, enabled)

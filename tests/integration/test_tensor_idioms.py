@@ -10,6 +10,8 @@ def idioms(torch):
     F = torch.nn.functional
     torch.manual_seed(0)
     torch.backends.cudnn.benchmark = True
+    torch.set_float32_matmul_precision('high')
+    torch.set_num_threads(1)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     out = {}
 
@@ -71,12 +73,17 @@ def idioms(torch):
     inp = torch.randn(16, 5, device=device)
     target = torch.randint(0, 2, (16,), device=device)
     losses = []
+    use_amp = device.type == 'cuda'
+    scaler = torch.amp.GradScaler(enabled=use_amp)
     for _ in range(30):
         opt.zero_grad()
-        loss = F.cross_entropy(model(inp), target)
-        loss.backward()
+        with torch.autocast(device_type=device.type, enabled=use_amp):
+            loss = F.cross_entropy(model(inp), target)
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
-        opt.step()
+        scaler.step(opt)
+        scaler.update()
         losses.append(loss.item())
     out['norm_is_tensor'] = torch.is_tensor(norm)
     out['loss_drop'] = losses[-1] < losses[0]
@@ -118,6 +125,8 @@ def idioms(torch):
     out['permute_contig'] = torch.randn(2, 3, 4).permute(2, 0, 1).contiguous().view(4, -1).shape
     out['type'] = torch.ones(2).type().split('.')[-1], torch.ones(2).long().dtype == torch.int64
     out['seed_repro'] = _seed_check(torch)
+    out['finfo'] = (torch.finfo(torch.float32).eps, torch.iinfo(torch.int64).max)
+    out['legacy'] = (torch.FloatTensor([1, 2]).dtype == torch.float32, torch.LongTensor([1]).dtype == torch.int64)
     return out
 
 
@@ -172,6 +181,8 @@ def test_tensor_idioms(lib):
     assert out['split'] == [[0, 1], [2, 3, 4]]
     assert out['type'][1]
     assert out['seed_repro']
+    assert out['finfo'] == (2.0 ** -23, 2 ** 63 - 1)
+    assert out['legacy'] == (True, True)
 
 
 def test_tensor_idioms_match_torch():
