@@ -13,7 +13,7 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sparse_adam import SparseAdam
 from .lbfgs import LBFGS
-from . import lr_scheduler, _functional
+from . import lr_scheduler, _functional, swa_utils
 
 __all__ = ['Optimizer', 'SGD', 'Adam', 'AdamW', 'Adagrad', 'Adadelta', 'Adamax', 'ASGD', 'NAdam', 'RAdam',
            'RMSprop', 'Rprop', 'SparseAdam', 'LBFGS', 'lr_scheduler', 'register_optimizer_step_pre_hook',
