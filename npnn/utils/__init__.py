@@ -1,2 +1,2 @@
 """Utilities, laid out like ``torch.utils``."""
-from . import data
+from . import data, checkpoint
