@@ -4,6 +4,7 @@ from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, 
 from .functions import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .node import Node
+from .variable import Variable
 from . import grad_mode
 
 

@@ -437,3 +437,16 @@ def test_wrong_number_of_gradients_is_an_error():
     out = npnn.Tensor._make((a + b)._data, TwoInputs((a, b)))
     with pytest.raises(RuntimeError, match='incorrect number of gradients'):
         out.sum().backward()
+
+
+def test_variable_is_the_old_name_of_a_leaf_tensor():
+    from npnn.autograd import Variable
+    base = npnn.ones(2) * 3
+    v = Variable(base, requires_grad=True)
+    assert v.is_leaf and v.requires_grad and v.tolist() == [3.0, 3.0]
+    assert isinstance(v, Variable) and isinstance(npnn.ones(1), Variable) and not isinstance(3, Variable)
+    (v * v).sum().backward()
+    assert v.grad.tolist() == [6.0, 6.0]
+    assert not Variable(npnn.ones(1)).requires_grad
+    with pytest.raises(TypeError):
+        Variable([1.0])
