@@ -13,7 +13,8 @@ __all__ = ['set_num_threads', 'get_num_threads', 'set_num_interop_threads', 'get
            'use_deterministic_algorithms', 'are_deterministic_algorithms_enabled',
            'set_float32_matmul_precision', 'get_float32_matmul_precision', 'compile', 'finfo', 'iinfo',
            'FloatTensor', 'DoubleTensor', 'HalfTensor', 'LongTensor', 'IntTensor', 'ShortTensor', 'CharTensor',
-           'ByteTensor', 'BoolTensor']
+           'ByteTensor', 'BoolTensor', 'memory_format', 'contiguous_format', 'channels_last', 'channels_last_3d',
+           'preserve_format']
 
 _state = {'threads': None, 'interop': None, 'deterministic': False, 'warn_only': False,
           'matmul_precision': 'highest'}
@@ -168,3 +169,23 @@ ShortTensor = _legacy('ShortTensor')
 CharTensor = _legacy('CharTensor')
 ByteTensor = _legacy('ByteTensor')
 BoolTensor = _legacy('BoolTensor')
+
+
+class memory_format:
+    """A memory-layout tag (``npnn.channels_last`` ...). Accepted wherever PyTorch takes ``memory_format=``;
+    npnn keeps its arrays in their logical (contiguous) layout whatever the tag."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f'npnn.{self.name}'
+
+    def __reduce__(self):
+        return self.name  # pickled by reference to the module-level constant
+
+
+contiguous_format = memory_format('contiguous_format')
+channels_last = memory_format('channels_last')
+channels_last_3d = memory_format('channels_last_3d')
+preserve_format = memory_format('preserve_format')

@@ -76,3 +76,32 @@ def test_finfo_matches_torch():
     for name in ['int8', 'int16', 'int32', 'int64', 'uint8']:
         a, b = npnn.iinfo(getattr(npnn, name)), torch.iinfo(getattr(torch, name))
         assert (a.bits, a.min, a.max, a.dtype) == (b.bits, b.min, b.max, b.dtype)
+
+
+def test_memory_format_tags_are_accepted():
+    import pickle
+    x = npnn.randn(1, 2, 3, 3)
+    for fmt in (npnn.channels_last, npnn.contiguous_format, npnn.preserve_format):
+        assert isinstance(fmt, npnn.memory_format)
+        assert pickle.loads(pickle.dumps(fmt)) is fmt
+    assert npnn.zeros_like(x, memory_format=npnn.preserve_format).shape == x.shape
+    np.testing.assert_array_equal(x.contiguous(memory_format=npnn.channels_last).numpy(), x.numpy())
+    np.testing.assert_array_equal(x.to(memory_format=npnn.channels_last).numpy(), x.numpy())
+    conv = npnn.nn.Conv2d(2, 2, 1)
+    assert conv.to(memory_format=npnn.channels_last) is conv
+    assert repr(npnn.channels_last) == 'npnn.channels_last'
+
+
+def test_jit_entry_points_pass_through():
+    m = npnn.nn.Linear(2, 2)
+    assert npnn.jit.script(m) is m and npnn.jit.trace(m, npnn.ones(1, 2)) is m
+    assert npnn.jit.ignore(len)([1]) == 1 and npnn.jit.ignore(drop=True)(len)([1]) == 1
+    assert npnn.jit.unused(len) is len and npnn.jit.export(len) is len
+    assert not npnn.jit.is_scripting() and not npnn.jit.is_tracing()
+
+
+def test_multiprocessing_is_importable_under_torch_name():
+    import multiprocessing
+    import npnn.multiprocessing as mp
+    assert mp.Process is multiprocessing.Process and mp.Queue is not None
+    assert mp.get_start_method(allow_none=True) in (None, 'fork', 'spawn', 'forkserver')

@@ -1,0 +1,5 @@
+"""``npnn.multiprocessing``: Python's ``multiprocessing``, under the name PyTorch scripts import it by
+(``import torch.multiprocessing as mp``). npnn tensors pickle by value, so no shared-memory reducers
+are registered."""
+from multiprocessing import *  # noqa: F401,F403
+from multiprocessing import get_context, get_start_method, set_start_method  # noqa: F401
