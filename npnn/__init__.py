@@ -20,7 +20,7 @@ from .autograd.ops import *  # noqa: F401,F403  (the op functions: npnn.exp, npn
 from .autograd.ops import TENSOR_METHODS as _TM, INPLACE_METHODS as _IM
 from ._tensor_str import set_printoptions
 from . import autograd
-from . import nn, optim, data, utils, amp, cuda, jit, multiprocessing  # noqa: E402
+from . import nn, optim, data, utils, amp, cuda, jit, multiprocessing, testing  # noqa: E402
 from .amp import autocast  # noqa: E402
 from . import linalg, fft, distributions, quasirandom, backends, __config__  # noqa: E402
 from .spectral import *  # noqa: F401,F403,E402
