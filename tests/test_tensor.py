@@ -237,3 +237,19 @@ def test_top_level_layer_functions_match_functional():
                                npnn.nn.functional.conv2d(x, w, padding=1).numpy())
     assert npnn.max_pool2d(x, 2).shape == (1, 2, 3, 3)
     assert npnn.batch_norm is npnn.nn.functional.batch_norm
+
+
+def test_reductions_accept_numpy_keyword_names():
+    x = npnn.arange(6.).view(2, 3)
+    assert x.sum(axis=1).tolist() == [3.0, 12.0]
+    assert npnn.sum(x, axis=0, keepdims=True).shape == (1, 3)
+    assert x.mean(axis=-1, keepdims=True).shape == (2, 1)
+    assert x.max(axis=1).indices.tolist() == [2, 2]
+    assert x.argmax(axis=0).tolist() == [1, 1, 1]
+    assert npnn.cat([x, x], axis=1).shape == (2, 6) and npnn.stack([x, x], axis=0).shape == (2, 2, 3)
+    assert x.std(axis=1).shape == (2,) and x.softmax(axis=1).shape == (2, 3)
+    with pytest.raises(TypeError):
+        x.sum(dim=0, axis=1)
+    y = npnn.ones(2, 3, requires_grad=True)
+    y.sum(axis=1).sum().backward()
+    assert y.grad.tolist() == [[1.0] * 3] * 2

@@ -11,6 +11,32 @@ from .sorting import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
 from .sets import *  # noqa: F401,F403
 
+def _accept_numpy_names(fn):
+    """Let ``fn`` take NumPy's keyword names, as PyTorch's ops do: ``axis`` for ``dim``, ``keepdims`` for
+    ``keepdim`` (``x.sum(axis=1, keepdims=True)``)."""
+    import functools
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if kwargs:
+            if 'axis' in kwargs:
+                if 'dim' in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'")
+                kwargs['dim'] = kwargs.pop('axis')
+            if 'keepdims' in kwargs:
+                if 'keepdim' in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both 'keepdim' and its alias 'keepdims'")
+                kwargs['keepdim'] = kwargs.pop('keepdims')
+        return fn(*args, **kwargs)
+    return op
+
+
+for _name in ('sum mean std var max min argmax argmin prod amax amin all any cumsum cumprod logsumexp median '
+              'nanmedian nansum nanmean count_nonzero softmax log_softmax squeeze unsqueeze cat concat '
+              'concatenate stack sort argsort std_mean var_mean').split():
+    globals()[_name] = _accept_numpy_names(globals()[_name])
+del _name
+
 # ops that are also Tensor methods (x.op(...) == npnn.op(x, ...))
 TENSOR_METHODS = '''
 add sub mul div true_divide floor_divide pow maximum minimum fmax fmin atan2 arctan2 fmod remainder hypot
