@@ -7,6 +7,9 @@ import npnn
 
 torch = pytest.importorskip('torch')
 
+# PyTorch's own advice about its nested-tensor fast path, irrelevant here
+pytestmark = pytest.mark.filterwarnings('ignore:enable_nested_tensor is True')
+
 
 def _copy_weights(src, dst):
     sd = {k: npnn.tensor(v.detach().numpy()) for k, v in src.state_dict().items()}
