@@ -74,3 +74,39 @@ def test_weight_norm_matches_torch():
     for k in ('original0', 'original1'):
         np.testing.assert_allclose(getattr(nm.parametrizations.weight, k).grad.numpy(),
                                    getattr(tm.parametrizations.weight, k).grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_spectral_norm_parametrization_normalises_top_singular_value():
+    m = npnn.nn.utils.parametrizations.spectral_norm(npnn.nn.Linear(5, 4))
+    assert list(m.state_dict()) == ['bias', 'parametrizations.weight.original', 'parametrizations.weight.0._u',
+                                    'parametrizations.weight.0._v']
+    for _ in range(20):
+        w = m.weight
+    assert np.linalg.svd(w.detach().numpy(), compute_uv=False)[0] == pytest.approx(1.0, rel=1e-3)
+    m.eval()
+    u = m.parametrizations.weight[0]._u.numpy().copy()
+    m(npnn.ones(1, 5)).sum().backward()
+    np.testing.assert_array_equal(m.parametrizations.weight[0]._u.numpy(), u)  # eval: no power step
+    assert m.parametrizations.weight.original.grad.shape == (4, 5)
+    ct = npnn.nn.utils.parametrizations.spectral_norm(npnn.nn.ConvTranspose2d(3, 2, 3))
+    assert ct.parametrizations.weight[0].dim == 1
+
+
+def test_spectral_norm_matches_torch_with_same_vectors():
+    torch = pytest.importorskip('torch')
+    tm = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Conv2d(2, 3, 3))
+    nm = npnn.nn.utils.parametrizations.spectral_norm(npnn.nn.Conv2d(2, 3, 3))
+    assert list(tm.state_dict()) == list(nm.state_dict())
+    nm.load_state_dict({k: npnn.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.RandomState(0).randn(2, 2, 5, 5).astype(np.float32)
+    for mode in ('train', 'eval'):
+        getattr(tm, mode)()
+        getattr(nm, mode)()
+        to, no = tm(torch.tensor(x)), nm(npnn.tensor(x))
+        np.testing.assert_allclose(no.detach().numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(nm.parametrizations.weight[0]._u.numpy(),
+                                   tm.parametrizations.weight[0]._u.numpy(), rtol=1e-4, atol=1e-6)
+    to.sum().backward()
+    no.sum().backward()
+    np.testing.assert_allclose(nm.parametrizations.weight.original.grad.numpy(),
+                               tm.parametrizations.weight.original.grad.numpy(), rtol=1e-3, atol=1e-5)
