@@ -1,5 +1,5 @@
-"""One-dimensional GAN: generator and discriminator with their own optimizers, fake.detach() for the
-discriminator step, BCEWithLogitsLoss with torch.ones_like / zeros_like targets, LeakyReLU."""
+"""One-dimensional GAN: generator and a spectrally normalised discriminator with their own optimizers,
+fake.detach() for the discriminator step, BCEWithLogitsLoss with torch.ones_like / zeros_like targets."""
 import pytest
 
 from .helpers import backends, cached
@@ -10,7 +10,8 @@ def run(torch):
     torch.manual_seed(0)
     latent = 4
     G = nn.Sequential(nn.Linear(latent, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
-    D = nn.Sequential(nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
+    sn = nn.utils.parametrizations.spectral_norm
+    D = nn.Sequential(sn(nn.Linear(1, 32)), nn.LeakyReLU(0.2), sn(nn.Linear(32, 1)))
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
     criterion = nn.BCEWithLogitsLoss()
@@ -38,7 +39,7 @@ def run(torch):
 
     with torch.no_grad():
         samples = G(torch.randn(2000, latent))
-    return dict(mean=samples.mean().item(), std=samples.std().item(), loss_d=loss_d.item(),
+    return dict(mean=samples.mean().item(), std=samples.std().item(), loss_d=loss_d.item(), d_keys=list(D.state_dict()),
                 loss_g=loss_g.item(), detached=d_grads_untouched, shape=tuple(samples.shape))
 
 
@@ -52,3 +53,7 @@ def test_gan(lib):
     assert abs(r['mean'] - 3.0) < 0.6
     assert 0.05 < r['std'] < 1.5
     assert r['shape'] == (2000, 1)
+
+
+def test_gan_discriminator_keys_match_torch():
+    assert RESULT('npnn')['d_keys'] == RESULT('torch')['d_keys']
