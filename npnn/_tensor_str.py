@@ -30,7 +30,9 @@ def _float_formatter(a):
     sci = PRINT_OPTS['sci_mode']
     if ints:
         if sci is None:
-            sci = amax >= 1e8
+            # as PyTorch: whole numbers print in scientific form too when they span more than 1000x
+            nz = np.abs(fin[fin != 0])
+            sci = nz.size > 0 and (float(nz.max()) / float(nz.min()) > 1000.0 or float(nz.max()) > 1e8)
         if not sci:
             width = max(len(f'{v:.0f}.') for v in fin.ravel())
             return (lambda v: (_special(v) or f'{v:.0f}.').rjust(width)), True
@@ -88,7 +90,7 @@ def _fmt(a, fmt_el, indent, summarize):
     edge = PRINT_OPTS['edgeitems']
     if a.ndim == 1:
         if summarize and a.shape[0] > 2 * edge:
-            items = [fmt_el(v) for v in a[:edge]] + ['...'] + [fmt_el(v) for v in a[-edge:]]
+            items = [fmt_el(v) for v in a[:edge]] + [' ...'] + [fmt_el(v) for v in a[-edge:]]
         else:
             items = [fmt_el(v) for v in a]
         width = PRINT_OPTS['linewidth'] - indent

@@ -106,6 +106,20 @@ def test_repr_matches_torch_for_common_cases():
     assert repr(npnn.zeros(0)) == 'tensor([])'
 
 
+@pytest.mark.parametrize('expr', [
+    'tensor([1., 2000.])',            # whole numbers spanning > 1000x: scientific form
+    'tensor([0., 1., 1999.])',
+    'tensor([1., 1000.])',
+    'tensor([3., 5e8])',
+    'arange(3000).view(3, 1000)',     # summarised rows: ' ...' between the edge items
+    'arange(2000.).view(2, 1000)',
+    'arange(1001.) / 7',
+])
+def test_repr_matches_torch_for_wide_ranges_and_summaries(expr):
+    torch = pytest.importorskip('torch')
+    assert repr(eval('npnn.' + expr)) == repr(eval('torch.' + expr))
+
+
 def test_pickle_and_deepcopy():
     x = npnn.tensor([1., 2.], requires_grad=True)
     y = pickle.loads(pickle.dumps(x))
