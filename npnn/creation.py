@@ -30,13 +30,18 @@ def _infer_array(data):
     cp = cupy_if_loaded()
     if cp is not None and isinstance(data, cp.ndarray):
         return data
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        data = _untensor(data)
+    typed = None
+    if isinstance(data, (list, tuple)):
+        typed = _sequence_dtype(data)
+        if typed is not None and any(isinstance(x, Tensor) for x in _flat(data)):
+            data = _untensor(data)
     if isinstance(data, np.generic):
         return np.asarray(data)
     arr = np.asarray(data)
     if arr.dtype == object:
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if typed is not None:
+        return arr.astype(typed, copy=False)
     if arr.dtype == np.float64:
         arr = arr.astype(dtypes.get_default_dtype().np)
     elif arr.dtype.kind in 'iu':
@@ -46,6 +51,38 @@ def _infer_array(data):
     elif arr.dtype.kind in 'US':
         raise TypeError(f"new(): invalid data type '{arr.dtype.kind and 'str'}'")
     return arr
+
+
+def _sequence_dtype(data):
+    """PyTorch's dtype for a nested sequence holding NumPy arrays or scalars or tensors: their dtypes,
+    promoted with the default dtypes of the Python numbers beside them (``[np.float64(1), 2.0]`` is
+    float64). None when every leaf is a Python number (the plain inference applies)."""
+    typed = None
+    py = set()
+    for x in _flat(data):
+        if isinstance(x, Tensor):
+            d = x._data.dtype
+        elif isinstance(x, (np.ndarray, np.generic)):
+            d = x.dtype
+        else:
+            py.add(type(x))
+            continue
+        typed = d if typed is None else dtypes.promote_np(typed, d)
+    if typed is None:
+        return None
+    for t in py:
+        if t is bool:
+            d = np.dtype(np.bool_)
+        elif issubclass(t, numbers.Integral):
+            d = np.dtype(np.int64)
+        elif issubclass(t, numbers.Real):
+            d = dtypes.get_default_dtype().np
+        elif issubclass(t, numbers.Complex):
+            d = np.dtype(np.complex64 if dtypes.get_default_dtype() is not dtypes.float64 else np.complex128)
+        else:
+            continue
+        typed = dtypes.promote_np(typed, d)
+    return typed
 
 
 def _flat(x):

@@ -53,8 +53,8 @@ def result_type(tensor1, tensor2):
 
 
 def promote_types(type1, type2):
-    import numpy as np
-    return dtypes.from_numpy_dtype(np.promote_types(dtypes.to_dtype(type1).np, dtypes.to_dtype(type2).np))
+    """PyTorch's promotion: across categories the higher one's dtype wins (int64 with float32 is float32)."""
+    return dtypes.from_numpy_dtype(dtypes.promote_np(dtypes.to_dtype(type1).np, dtypes.to_dtype(type2).np))
 
 
 def can_cast(from_, to):

@@ -267,3 +267,32 @@ def test_reductions_accept_numpy_keyword_names():
     y = npnn.ones(2, 3, requires_grad=True)
     y.sum(axis=1).sum().backward()
     assert y.grad.tolist() == [[1.0] * 3] * 2
+
+
+@pytest.mark.parametrize('expr', [
+    '[np.ones(2), np.zeros(2)]', '[np.float64(1.0)]', '[[np.float64(1.0), 2.0]]', '[np.int32(1), 2]',
+    '[np.float16(1), 2.0]', '[np.ones(2, dtype=np.int32), [1., 2.]]', '[np.uint8(1), np.int8(1)]',
+    '[np.float32(1), 2]', '[1, 2.5]', '[[1, 2]]', '[True, False]',
+])
+def test_tensor_from_sequences_with_numpy_leaves_infers_like_torch(expr):
+    torch = pytest.importorskip('torch')
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        expected = str(torch.tensor(eval(expr)).dtype).split('.')[-1]
+    assert str(npnn.tensor(eval(expr)).dtype).split('.')[-1] == expected
+
+
+def test_tensor_from_sequences_of_tensors_keeps_their_dtype():
+    assert npnn.tensor([npnn.tensor(1., dtype=npnn.float64), 2.0]).dtype is npnn.float64
+    assert npnn.tensor([npnn.tensor(1, dtype=npnn.int32), True]).dtype is npnn.int32
+    assert npnn.tensor([npnn.tensor(1.), npnn.tensor(2.)]).tolist() == [1.0, 2.0]
+    assert npnn.tensor([np.ones(2), np.zeros(2)]).dtype is npnn.float64
+
+
+def test_promote_types_follows_torch_categories():
+    assert npnn.promote_types(npnn.int64, npnn.float32) is npnn.float32
+    assert npnn.promote_types(npnn.float16, npnn.int64) is npnn.float16
+    assert npnn.promote_types(npnn.uint8, npnn.int8) is npnn.int16
+    assert npnn.promote_types(npnn.bool, npnn.int32) is npnn.int32
+    assert npnn.promote_types(npnn.float32, npnn.float64) is npnn.float64
