@@ -159,3 +159,18 @@ def test_cpu_scalar_tensor_meets_gpu():
     assert r.device.type == 'cuda' and float(r.sum()) == 6.0
     # CPU index tensors may index a GPU tensor, as in PyTorch
     assert a[npnn.tensor([0, 2])].device.type == 'cuda'
+
+
+def test_dtype_errors_use_torch_scalar_type_names():
+    torch = pytest.importorskip('torch')
+    cases = [
+        lambda t: t.nn.functional.linear(t.ones(1, 2, dtype=t.float64), t.ones(2, 2), t.ones(2)),
+        lambda t: t.nn.functional.cross_entropy(t.ones(2, 3), t.tensor([0.0, 1.0])),
+        lambda t: t.softmax(t.tensor([1, 2]), 0),
+    ]
+    for case in cases:
+        with pytest.raises(RuntimeError) as ours:
+            case(npnn)
+        with pytest.raises(RuntimeError) as theirs:
+            case(torch)
+        assert str(ours.value) == str(theirs.value)

@@ -4,7 +4,7 @@ import warnings
 from ...backend.device import array_module
 from ..grad_mode import state
 from ..node import Node
-from ._util import make, norm_dim, recording
+from ._util import make, norm_dim, recording, scalar_type_name
 
 __all__ = ['softmax', 'softmin', 'log_softmax']
 
@@ -22,7 +22,7 @@ def _prep(input, dim, dtype, name):
         input = input.to(dtype)
     a = input._data
     if a.dtype.kind != 'f':
-        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{str(input.dtype).split('.')[-1].capitalize()}'")
+        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{scalar_type_name(a.dtype)}'")
     return input, a, norm_dim(dim, a.ndim)
 
 

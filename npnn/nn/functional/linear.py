@@ -46,8 +46,8 @@ def linear(input, weight, bias=None):
 
 
 def _dn(a):
-    from ...backend.dtypes import from_numpy_dtype
-    return str(from_numpy_dtype(a.dtype)).split('.')[-1].capitalize()
+    from ...autograd.ops._util import scalar_type_name
+    return scalar_type_name(a.dtype)
 
 
 def bilinear(input1, input2, weight, bias=None):

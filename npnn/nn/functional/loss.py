@@ -8,7 +8,7 @@ import numpy as np
 
 from ...autograd import ops as _ops
 from ...autograd.grad_mode import state
-from ...autograd.ops._util import make, recording
+from ...autograd.ops._util import make, recording, scalar_type_name
 from ...backend.device import array_module
 from .activation import log_softmax, softplus, relu, softmax
 from .distance import pairwise_distance
@@ -180,7 +180,7 @@ def _class_loss(input, target, weight, ignore_index, reduction, eps, fused, name
     a = input._data
     if target._data.dtype.kind not in 'iu':
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{str(target.dtype).split('.')[-1].capitalize()}")
+                           f"{scalar_type_name(target._data.dtype)}")
     _check_class_shapes(input, target, name)
     xp = array_module(a)
     nd = a.ndim
