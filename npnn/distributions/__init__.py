@@ -24,9 +24,12 @@ from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
 from .studentT import StudentT
 from .uniform import Uniform
+from . import transforms
+from .transformed_distribution import TransformedDistribution
 
 __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Dirichlet', 'Distribution',
            'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Independent', 'Laplace', 'LogNormal', 'Multinomial',
            'MultivariateNormal',
-           'Normal', 'OneHotCategorical', 'Poisson', 'StudentT', 'Uniform', 'constraints', 'kl_divergence',
+           'Normal', 'OneHotCategorical', 'Poisson', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
+           'transforms', 'kl_divergence',
            'register_kl']
