@@ -26,7 +26,6 @@ def _float_formatter(a):
     if fin.size == 0:
         return lambda v: _special(v) or f'{v:.{prec}f}', False
     ints = bool(np.all(fin == np.round(fin)))
-    amax = float(np.abs(fin).max())
     sci = PRINT_OPTS['sci_mode']
     if ints:
         if sci is None:

@@ -2,4 +2,3 @@
 (``import torch.multiprocessing as mp``). npnn tensors pickle by value, so no shared-memory reducers
 are registered."""
 from multiprocessing import *  # noqa: F401,F403
-from multiprocessing import get_context, get_start_method, set_start_method  # noqa: F401

@@ -2,7 +2,6 @@
 ``compile``), type-limit queries (``finfo``, ``iinfo``) and the legacy typed constructors
 (``FloatTensor``, ``LongTensor``, ...)."""
 import os
-import warnings
 
 import numpy as np
 

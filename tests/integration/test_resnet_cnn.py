@@ -2,7 +2,7 @@
 nesterov, train/eval switching and no_grad inference."""
 import pytest
 
-from .helpers import backends, cached, get
+from .helpers import backends, cached
 
 
 def run(torch):

@@ -4,12 +4,11 @@ import math
 
 import pytest
 
-from .helpers import backends, cached, get
+from .helpers import backends, cached
 
 
 def build_and_train(torch):
     nn = torch.nn
-    F = torch.nn.functional
 
     class PositionalEncoding(nn.Module):
         def __init__(self, d_model, max_len=64):
