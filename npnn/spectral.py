@@ -6,21 +6,13 @@ import warnings
 
 import numpy as np
 
-from .autograd.node import Node
-from .autograd.ops._util import make, recording, Tensor
+from .autograd.ops._util import make, Tensor
 from .backend import dtypes
 from .backend.device import array_module, to_device, array_to
+from .fft import _Linear, _record
 
 __all__ = ['stft', 'istft', 'hann_window', 'hamming_window', 'blackman_window', 'bartlett_window',
            'kaiser_window', 'real', 'imag', 'view_as_real', 'view_as_complex', 'conj', 'conj_physical', 'angle']
-
-
-class _Linear(Node):
-    __slots__ = ('adj',)
-    saves = False
-
-    def backward(self, g):
-        return self.adj(g)
 
 
 class ImagBackward0(_Linear):
@@ -45,14 +37,6 @@ class AsStridedBackward0(_Linear):
 
 class OverlapAddBackward0(_Linear):
     __slots__ = ()
-
-
-def _record(cls, out, x, adj):
-    if recording(x):
-        n = cls((x,))
-        n.adj = adj
-        return make(out, n)
-    return make(out)
 
 
 # --- complex views ----------------------------------------------------------------------------------------
