@@ -1,25 +1,15 @@
 """Cauchy (Lorentz) distribution."""
 import math
-from numbers import Number
 
 import npnn
-from . import constraints
-from .distribution import Distribution
-from .utils import _expand_params, broadcast_all
+from ._loc_scale import _LocScale
+from .utils import _expand_params
 
 __all__ = ['Cauchy']
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocScale):
     """Cauchy distribution with median ``loc`` and half width at half maximum ``scale``."""
-    arg_constraints = {'loc': constraints.real, 'scale': constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = npnn.Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return _expand_params(self, Cauchy, batch_shape, ('loc', 'scale'), _instance)
@@ -27,10 +17,6 @@ class Cauchy(Distribution):
     @property
     def mean(self):
         return npnn.full(tuple(self._extended_shape()), float('nan'), dtype=self.loc.dtype, device=self.loc.device)
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

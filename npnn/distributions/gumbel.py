@@ -1,25 +1,15 @@
 """Gumbel (type-I extreme value) distribution."""
 import math
-from numbers import Number
 
 import npnn
-from . import constraints
-from .distribution import Distribution
-from .utils import _expand_params, _finfo, broadcast_all, euler_constant
+from ._loc_scale import _LocScale
+from .utils import _expand_params, _finfo, euler_constant
 
 __all__ = ['Gumbel']
 
 
-class Gumbel(Distribution):
+class Gumbel(_LocScale):
     """Gumbel distribution with location ``loc`` and scale ``scale``."""
-    arg_constraints = {'loc': constraints.real, 'scale': constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = npnn.Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return _expand_params(self, Gumbel, batch_shape, ('loc', 'scale'), _instance)
@@ -27,10 +17,6 @@ class Gumbel(Distribution):
     @property
     def mean(self):
         return self.loc + self.scale * euler_constant
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):
