@@ -4,7 +4,7 @@ from numbers import Number
 import npnn
 from . import constraints
 from .distribution import Distribution
-from .utils import _expand_params, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _BinaryProbsLogits, _expand_params, broadcast_all
 
 __all__ = ['Bernoulli']
 
@@ -13,7 +13,7 @@ def _bce_with_logits(logits, target):
     return logits.clamp(min=0) - logits * target + (-logits.abs()).exp().log1p()
 
 
-class Bernoulli(Distribution):
+class Bernoulli(_BinaryProbsLogits, Distribution):
     """Bernoulli distribution parameterised by ``probs`` or ``logits`` (exactly one)."""
     arg_constraints = {'probs': constraints.unit_interval, 'logits': constraints.real}
     support = constraints.boolean
@@ -53,14 +53,6 @@ class Bernoulli(Distribution):
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

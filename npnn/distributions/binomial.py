@@ -4,7 +4,7 @@ import numpy as np
 import npnn
 from . import constraints
 from .distribution import Distribution
-from .utils import _expand_params, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _BinaryProbsLogits, _expand_params, broadcast_all
 
 __all__ = ['Binomial']
 
@@ -14,7 +14,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(_BinaryProbsLogits, Distribution):
     """Binomial distribution of ``total_count`` trials with success ``probs`` or ``logits`` (exactly one)."""
     arg_constraints = {'total_count': constraints.nonnegative_integer, 'probs': constraints.unit_interval,
                        'logits': constraints.real}
@@ -52,14 +52,6 @@ class Binomial(Distribution):
     @property
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

@@ -4,13 +4,13 @@ from numbers import Number
 import npnn
 from . import constraints
 from .distribution import Distribution
-from .utils import _expand_params, _finfo, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _BinaryProbsLogits, _expand_params, _finfo, broadcast_all
 from .bernoulli import _bce_with_logits
 
 __all__ = ['Geometric']
 
 
-class Geometric(Distribution):
+class Geometric(_BinaryProbsLogits, Distribution):
     """Number of Bernoulli(``probs``) failures before the first success; ``probs`` or ``logits``."""
     arg_constraints = {'probs': constraints.unit_interval, 'logits': constraints.real}
     support = constraints.nonnegative_integer
@@ -46,14 +46,6 @@ class Geometric(Distribution):
     @property
     def variance(self):
         return (1.0 / self.probs - 1.0) / self.probs
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     def sample(self, sample_shape=npnn.Size()):
         shape = self._extended_shape(sample_shape)

@@ -72,6 +72,18 @@ class _lazy_property_and_property(lazy_property, property):
         property.__init__(self, wrapped)
 
 
+class _BinaryProbsLogits:
+    """Mixin for one binary event parameterised by ``probs`` or ``logits``: each is computed lazily from the other."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+
 def _sum_rightmost(value, dim):
     if dim == 0:
         return value
