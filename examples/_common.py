@@ -1,7 +1,9 @@
-"""Shared plumbing for the example scripts: arguments, progress bar, summary table, plots, checkpoints.
+"""Shared plumbing for the example scripts: arguments, data loaders, the per-epoch train/evaluate passes,
+progress bar, summary table, plots, checkpoints.
 
-Nothing here is specific to npnn except the checkpoint helpers, which use ``torch.save``/``torch.load``
-on the framework passed in (``import npnn as torch``).
+The scripts keep what a PyTorch user reads first (the model, loss, optimizer, scheduler and the epoch
+loop); what every script repeats lives here. The checkpoint helpers use ``torch.save``/``torch.load`` on
+the framework passed in (``import npnn as torch``); the data and training helpers import npnn themselves.
 """
 import argparse
 import math
@@ -31,6 +33,70 @@ def make_parser(description, epochs, batch_size, lr):
                    help='stop each epoch after N batches (quick checks; default: no limit)')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     return p
+
+
+def add_image_data_args(parser):
+    """``--data``/``--dataset``: the handwritten-digit image sets the MLP and CNN examples read."""
+    parser.add_argument('--data', metavar='DIR', help='folder with MNIST IDX files (default: scikit-learn digits)')
+    parser.add_argument('--dataset', choices=['mnist', 'fashion'], default='mnist', help='which IDX set --data holds')
+
+
+def image_datasets(args):
+    """(train, held-out) datasets of ``(image (1, H, W), label)`` pairs: the scikit-learn digits, or
+    MNIST / Fashion-MNIST read from the IDX files in ``args.data``."""
+    from npnn.data.datasets import Digits, MNIST, FashionMNIST
+    if args.data:
+        cls = FashionMNIST if args.dataset == 'fashion' else MNIST
+        return cls(args.data, train=True), cls(args.data, train=False)
+    return Digits(train=True), Digits(train=False)
+
+
+def make_loaders(args, device, train_set, test_set, test_batch_size=256, drop_last=False):
+    """(train, held-out) ``DataLoader``s: the training one shuffled by a generator seeded with
+    ``args.seed`` (the same batches on every run), the held-out one in order."""
+    import npnn as torch
+    from npnn.utils.data import DataLoader
+    loader_kw = dict(num_workers=args.workers, pin_memory=device.type == 'cuda')
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=drop_last,
+                              generator=torch.Generator().manual_seed(args.seed), **loader_kw)
+    return train_loader, DataLoader(test_set, batch_size=test_batch_size, **loader_kw)
+
+
+def epoch_progress(args, loader, desc):
+    """The progress bar for one pass over ``loader``, cut to ``--limit-batches``. Its clock starts
+    here, so ``progress.elapsed`` after evaluating is the epoch's time."""
+    return Progress(min(len(loader), args.limit_batches or len(loader)), desc, quiet=args.quiet)
+
+
+def train_epoch(model, loader, loss_fn, optimizer, device, progress, limit=0):
+    """One training pass of a classifier (``loss_fn(model(inputs), labels)``); return the mean loss."""
+    model.train()
+    for step, (inputs, labels) in enumerate(loader):
+        if limit and step >= limit:
+            break
+        inputs, labels = inputs.to(device), labels.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        progress.update(labels.shape[0], loss.item())
+    progress.close()
+    return progress.loss
+
+
+def evaluate_accuracy(model, loader, device, limit=0):
+    """Fraction of the examples in ``loader`` (the first ``limit`` batches, if set) classified correctly."""
+    import npnn as torch
+    model.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for step, (inputs, labels) in enumerate(loader):
+            if limit and step >= limit:
+                break
+            inputs, labels = inputs.to(device), labels.to(device)
+            correct += (model(inputs).argmax(dim=1) == labels).sum().item()
+            total += labels.shape[0]
+    return correct / max(total, 1)
 
 
 class Progress:
@@ -95,7 +161,10 @@ def print_table(rows, cols, stream=None):
 
 
 def save_checkpoint(torch, path, model, optimizer, scheduler, epoch, history):
-    """Save everything needed to continue training after ``epoch`` (tensors and plain containers only)."""
+    """Save everything needed to continue training after ``epoch`` (tensors and plain containers only).
+    Does nothing when ``path`` is empty (no ``--checkpoint`` given)."""
+    if not path:
+        return
     torch.save({'epoch': epoch, 'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
                 'scheduler': scheduler.state_dict() if scheduler is not None else None,
                 'history': history}, path)
@@ -109,6 +178,13 @@ def load_checkpoint(torch, path, model, optimizer, scheduler, device):
     if scheduler is not None and state.get('scheduler') is not None:
         scheduler.load_state_dict(state['scheduler'])
     return int(state['epoch']) + 1, state['history']
+
+
+def start_or_resume(torch, path, model, optimizer, scheduler, device, metric='accuracy'):
+    """(first epoch, history): from the checkpoint at ``path`` when given, else epoch 1 and a new history."""
+    if path:
+        return load_checkpoint(torch, path, model, optimizer, scheduler, device)
+    return 1, new_history(metric)
 
 
 def new_history(metric='accuracy'):
@@ -131,6 +207,21 @@ def print_summary(history, label='held-out acc'):
     rows = [{'epoch': e, 'train loss': l, label: m, 'time (s)': f'{s:.1f}'}
             for e, l, m, s in zip(history['epoch'], history['train_loss'], metric, history['seconds'])]
     print_table(rows, ['epoch', 'train loss', label, 'time (s)'])
+
+
+def summarize(history, plot_path, title, label='held-out acc', plot_label='held-out accuracy'):
+    """The end of a run: the per-epoch table, then the curves written to ``plot_path`` if given."""
+    print_summary(history, label)
+    if plot_path:
+        save_plot(plot_path, history, title, plot_label)
+        print(f'wrote {plot_path}')
+
+
+def print_final_accuracy(history, prefix=''):
+    """The last line of a classifier's run: final held-out accuracy, epochs and total seconds."""
+    if history['accuracy']:
+        print(f"{prefix}held-out accuracy {100 * history['accuracy'][-1]:.2f}% after {history['epoch'][-1]} "
+              f"epochs, {sum(history['seconds']):.1f}s")
 
 
 def save_plot(path, history, title, label='held-out accuracy'):

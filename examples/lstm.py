@@ -12,7 +12,6 @@ inserted before the extension).
 import io
 import os
 import sys
-import time
 import contextlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -21,7 +20,7 @@ import npnn as torch  # noqa: E402
 import npnn.nn as nn  # noqa: E402
 import npnn.nn.functional as F  # noqa: E402
 import npnn.optim as optim  # noqa: E402
-from npnn.utils.data import DataLoader, Dataset  # noqa: E402
+from npnn.utils.data import Dataset  # noqa: E402
 from npnn.data.datasets import Digits  # noqa: E402
 
 import _common  # noqa: E402
@@ -101,27 +100,22 @@ def run_charlm(args, device, paths):
     val_set = CharWindows(ids[cut:], args.seq_len, stride=args.seq_len)
     print(f'charlm: {len(text)} characters of {source}, vocabulary {len(chars)}, '
           f'{len(train_set)} training / {len(val_set)} held-out windows of {args.seq_len}')
-    loader_kw = dict(num_workers=args.workers, pin_memory=device.type == 'cuda')
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True,
-                              generator=torch.Generator().manual_seed(args.seed), **loader_kw)
-    val_loader = DataLoader(val_set, batch_size=64, **loader_kw)
+    train_loader, val_loader = _common.make_loaders(args, device, train_set, val_set, test_batch_size=64,
+                                                    drop_last=True)
 
     model = CharLM(len(chars), hidden=args.hidden).to(device)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=args.lr or 5e-3)
     epochs = args.epochs or 16
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    start, history = 1, _common.new_history('perplexity')
-    if paths['resume']:
-        start, history = _common.load_checkpoint(torch, paths['resume'], model, optimizer, scheduler, device)
+    start, history = _common.start_or_resume(torch, paths['resume'], model, optimizer, scheduler, device,
+                                             'perplexity')
 
     for epoch in range(start, epochs + 1):
-        t0 = time.perf_counter()
-        n = min(len(train_loader), args.limit_batches or len(train_loader))
-        progress = _common.Progress(n, f'charlm {epoch:>2}/{epochs}', quiet=args.quiet)
+        progress = _common.epoch_progress(args, train_loader, f'charlm {epoch:>2}/{epochs}')
         model.train()
         for step, (x, y) in enumerate(train_loader):
-            if step >= n:
+            if args.limit_batches and step >= args.limit_batches:
                 break
             x, y = x.to(device), y.to(device)
             logits, _ = model(x)
@@ -145,14 +139,10 @@ def run_charlm(args, device, paths):
                                        reduction='sum').item()
                 count += y.numel()
         _common.log_epoch(history, epoch, progress.loss, _common.perplexity(nll / max(count, 1)),
-                          time.perf_counter() - t0)
-        if paths['checkpoint']:
-            _common.save_checkpoint(torch, paths['checkpoint'], model, optimizer, scheduler, epoch, history)
+                          progress.elapsed)
+        _common.save_checkpoint(torch, paths['checkpoint'], model, optimizer, scheduler, epoch, history)
 
-    _common.print_summary(history, 'held-out ppl')
-    if paths['plot']:
-        _common.save_plot(paths['plot'], history, 'LSTM character model', 'held-out perplexity')
-        print(f"wrote {paths['plot']}")
+    _common.summarize(history, paths['plot'], 'LSTM character model', 'held-out ppl', 'held-out perplexity')
     prompt = [index[c] for c in text[:16]]
     sample = ''.join(chars[i] for i in generate(model, prompt, args.sample_len, device, args.temperature))
     print(f'--- sample (prompt: the first 16 characters) ---\n{sample}\n---')
@@ -181,54 +171,26 @@ class RowClassifier(nn.Module):
 def run_digits(args, device, paths):
     train_set, test_set = Digits(train=True), Digits(train=False)
     print(f'digits: {len(train_set)} training / {len(test_set)} held-out images, 8 steps of 8 pixels')
-    loader_kw = dict(num_workers=args.workers, pin_memory=device.type == 'cuda')
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
-                              generator=torch.Generator().manual_seed(args.seed), **loader_kw)
-    test_loader = DataLoader(test_set, batch_size=256, **loader_kw)
+    train_loader, test_loader = _common.make_loaders(args, device, train_set, test_set)
     model = RowClassifier(hidden=args.hidden // 2).to(device)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=args.lr or 1e-2)
     epochs = args.epochs or 20
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 2), gamma=0.3)
-    start, history = 1, _common.new_history('accuracy')
-    if paths['resume']:
-        start, history = _common.load_checkpoint(torch, paths['resume'], model, optimizer, scheduler, device)
+    start, history = _common.start_or_resume(torch, paths['resume'], model, optimizer, scheduler, device)
 
     for epoch in range(start, epochs + 1):
-        t0 = time.perf_counter()
-        n = min(len(train_loader), args.limit_batches or len(train_loader))
-        progress = _common.Progress(n, f'digits {epoch:>2}/{epochs}', quiet=args.quiet)
-        model.train()
-        for step, (images, labels) in enumerate(train_loader):
-            if step >= n:
-                break
-            images, labels = images.to(device), labels.to(device)
-            loss = loss_fn(model(images), labels)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            progress.update(labels.shape[0], loss.item())
-        progress.close()
+        progress = _common.epoch_progress(args, train_loader, f'digits {epoch:>2}/{epochs}')
+        train_loss = _common.train_epoch(model, train_loader, loss_fn, optimizer, device, progress,
+                                         args.limit_batches)
         scheduler.step()
+        # the whole held-out set every epoch: --limit-batches only shortens training here
+        accuracy = _common.evaluate_accuracy(model, test_loader, device)
+        _common.log_epoch(history, epoch, train_loss, accuracy, progress.elapsed)
+        _common.save_checkpoint(torch, paths['checkpoint'], model, optimizer, scheduler, epoch, history)
 
-        model.eval()
-        correct = total = 0
-        with torch.no_grad():
-            for images, labels in test_loader:
-                images, labels = images.to(device), labels.to(device)
-                correct += (model(images).argmax(1) == labels).sum().item()
-                total += labels.shape[0]
-        _common.log_epoch(history, epoch, progress.loss, correct / total, time.perf_counter() - t0)
-        if paths['checkpoint']:
-            _common.save_checkpoint(torch, paths['checkpoint'], model, optimizer, scheduler, epoch, history)
-
-    _common.print_summary(history)
-    if paths['plot']:
-        _common.save_plot(paths['plot'], history, 'LSTM on digits rows')
-        print(f"wrote {paths['plot']}")
-    if history['accuracy']:
-        print(f"digits: held-out accuracy {100 * history['accuracy'][-1]:.2f}% after {history['epoch'][-1]} "
-              f"epochs, {sum(history['seconds']):.1f}s")
+    _common.summarize(history, paths['plot'], 'LSTM on digits rows')
+    _common.print_final_accuracy(history, prefix='digits: ')
     return history
 
 
