@@ -450,3 +450,17 @@ def test_variable_is_the_old_name_of_a_leaf_tensor():
     assert not Variable(npnn.ones(1)).requires_grad
     with pytest.raises(TypeError):
         Variable([1.0])
+
+
+def test_log_zero_and_division_by_zero_are_silent_like_torch():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        x = t([0., 1., -1.], rg=True)
+        y = x.log()
+        assert np.isneginf(y[0].item()) and np.isnan(y[2].item())
+        z = x / 0.0
+        assert np.isinf(z[1].item()) and np.isnan(z[0].item())
+        assert np.isnan(t([-1.]).sqrt().item())
+        (x / 0.0).sum().backward()
+        assert np.isinf(x.grad[1].item())

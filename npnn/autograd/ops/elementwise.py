@@ -175,11 +175,15 @@ def div(input, other, *, rounding_mode=None, out=None):
             b = b.astype(fd)
         elif isinstance(b, int):
             b = float(b)
-    r = a / b
+    if bt is None and b != 0:
+        r = a / b
+    else:  # x / 0 is inf or nan silently, as in PyTorch
+        with np.errstate(divide='ignore', invalid='ignore'):
+            r = a / b
     if recording(input, bt):
         if bt is None:
             n = MulBackward1((input,))
-            n.s = 1.0 / b
+            n.s = 1.0 / b if b != 0 else math.copysign(math.inf, b)
             n.dt = input._data.dtype
         else:
             n = DivBackward0((input, bt))
@@ -420,6 +424,15 @@ class _Unary(Node):
         return type(self).rule(g, x, y)
 
 
+def _quiet(fwd):
+    """Evaluate ``fwd`` without NumPy's divide/invalid warnings: like PyTorch, log(0) is -inf and
+    sqrt(-1) is nan silently."""
+    def quiet(xp, a):
+        with np.errstate(divide='ignore', invalid='ignore'):
+            return fwd(xp, a)
+    return quiet
+
+
 def _unary(name, fwd, rule, use_input=True, use_output=False, float_only=True, int_ok=False, array_rule=None):
     cls = type(name, (_Unary,), {'__slots__': (), 'rule': staticmethod(rule) if rule else None,
                                  'use_input': use_input, 'use_output': use_output,
@@ -470,31 +483,31 @@ exp = _unary('ExpBackward0', lambda xp, a: xp.exp(a), lambda g, x, y: g * y, Fal
              array_rule=lambda g, x, y: g * y)
 exp2 = _unary('Exp2Backward0', lambda xp, a: xp.exp2(a), lambda g, x, y: g * y * math.log(2.0), False, True)
 expm1 = _unary('Expm1Backward0', lambda xp, a: xp.expm1(a), lambda g, x, y: g * (y + 1.0), False, True)
-log = _unary('LogBackward0', lambda xp, a: xp.log(a), lambda g, x, y: g / x)
-log2 = _unary('Log2Backward0', lambda xp, a: xp.log2(a), lambda g, x, y: g / (x * math.log(2.0)))
-log10 = _unary('Log10Backward0', lambda xp, a: xp.log10(a), lambda g, x, y: g / (x * math.log(10.0)))
-log1p = _unary('Log1PBackward0', lambda xp, a: xp.log1p(a), lambda g, x, y: g / (x + 1.0))
-sqrt = _unary('SqrtBackward0', lambda xp, a: xp.sqrt(a), lambda g, x, y: g / (y * 2.0), False, True)
-rsqrt = _unary('RsqrtBackward0', lambda xp, a: 1 / xp.sqrt(a), lambda g, x, y: g * y * y * y * -0.5, False, True)
+log = _unary('LogBackward0', _quiet(lambda xp, a: xp.log(a)), lambda g, x, y: g / x)
+log2 = _unary('Log2Backward0', _quiet(lambda xp, a: xp.log2(a)), lambda g, x, y: g / (x * math.log(2.0)))
+log10 = _unary('Log10Backward0', _quiet(lambda xp, a: xp.log10(a)), lambda g, x, y: g / (x * math.log(10.0)))
+log1p = _unary('Log1PBackward0', _quiet(lambda xp, a: xp.log1p(a)), lambda g, x, y: g / (x + 1.0))
+sqrt = _unary('SqrtBackward0', _quiet(lambda xp, a: xp.sqrt(a)), lambda g, x, y: g / (y * 2.0), False, True)
+rsqrt = _unary('RsqrtBackward0', _quiet(lambda xp, a: 1 / xp.sqrt(a)), lambda g, x, y: g * y * y * y * -0.5, False, True)
 sin = _unary('SinBackward0', lambda xp, a: xp.sin(a), lambda g, x, y: g * x.cos())
 cos = _unary('CosBackward0', lambda xp, a: xp.cos(a), lambda g, x, y: -g * x.sin())
 tan = _unary('TanBackward0', lambda xp, a: xp.tan(a), lambda g, x, y: g * (y * y + 1.0), False, True)
-asin = _unary('AsinBackward0', lambda xp, a: xp.arcsin(a), lambda g, x, y: g * (1.0 - x * x).rsqrt())
-acos = _unary('AcosBackward0', lambda xp, a: xp.arccos(a), lambda g, x, y: -g * (1.0 - x * x).rsqrt())
+asin = _unary('AsinBackward0', _quiet(lambda xp, a: xp.arcsin(a)), lambda g, x, y: g * (1.0 - x * x).rsqrt())
+acos = _unary('AcosBackward0', _quiet(lambda xp, a: xp.arccos(a)), lambda g, x, y: -g * (1.0 - x * x).rsqrt())
 atan = _unary('AtanBackward0', lambda xp, a: xp.arctan(a), lambda g, x, y: g / (x * x + 1.0))
 sinh = _unary('SinhBackward0', lambda xp, a: xp.sinh(a), lambda g, x, y: g * x.cosh())
 cosh = _unary('CoshBackward0', lambda xp, a: xp.cosh(a), lambda g, x, y: g * x.sinh())
 tanh = _unary('TanhBackward0', lambda xp, a: xp.tanh(a), lambda g, x, y: g * (1.0 - y * y), False, True,
               array_rule=lambda g, x, y: _fused.tanh_backward(g, y))
 asinh = _unary('AsinhBackward0', lambda xp, a: xp.arcsinh(a), lambda g, x, y: g * (x * x + 1.0).rsqrt())
-acosh = _unary('AcoshBackward0', lambda xp, a: xp.arccosh(a), lambda g, x, y: g * (x * x - 1.0).rsqrt())
-atanh = _unary('AtanhBackward0', lambda xp, a: xp.arctanh(a), lambda g, x, y: g / (1.0 - x * x))
+acosh = _unary('AcoshBackward0', _quiet(lambda xp, a: xp.arccosh(a)), lambda g, x, y: g * (x * x - 1.0).rsqrt())
+atanh = _unary('AtanhBackward0', _quiet(lambda xp, a: xp.arctanh(a)), lambda g, x, y: g / (1.0 - x * x))
 sigmoid = _unary('SigmoidBackward0', _sigmoid_fwd, lambda g, x, y: g * y * (1.0 - y), False, True,
                  array_rule=lambda g, x, y: _fused.sigmoid_backward(g, y))
 erf = _unary('ErfBackward0', _erf, lambda g, x, y: g * (2.0 / _SQRT_PI) * (-(x * x)).exp())
 erfc = _unary('ErfcBackward0', _erfc, lambda g, x, y: g * (-2.0 / _SQRT_PI) * (-(x * x)).exp())
 erfinv = _unary('ErfinvBackward0', _erfinv, lambda g, x, y: g * (_SQRT_PI / 2.0) * (y * y).exp(), False, True)
-reciprocal = _unary('ReciprocalBackward0', lambda xp, a: 1 / a, lambda g, x, y: -g * y * y, False, True)
+reciprocal = _unary('ReciprocalBackward0', _quiet(lambda xp, a: 1 / a), lambda g, x, y: -g * y * y, False, True)
 abs = _unary('AbsBackward0', lambda xp, a: xp.abs(a), lambda g, x, y: g * x.sign(), float_only=False)
 absolute = abs
 neg = _unary('NegBackward0', lambda xp, a: -a, lambda g, x, y: -g, False, False, float_only=False)
