@@ -256,26 +256,23 @@ _argmax = _nan_arg('argmax')
 _argmin = _nan_arg('argmin')
 
 
+def _max_min(input, dim, keepdim, binary, full, argfn, name):
+    if isinstance(dim, Tensor()):  # max(a, b) is the elementwise maximum
+        from . import elementwise
+        return getattr(elementwise, binary)(input, dim)
+    if dim is None:
+        return _extreme(input, (), False, lambda a, axis, keepdims: getattr(a, full)(), name)
+    return _extreme_dim(input, dim, keepdim, argfn, name)
+
+
 def max(input, dim=None, keepdim=False, *, out=None):
     """The maximum of all elements, or ``(values, indices)`` along ``dim``; ``max(a, b)`` is ``maximum``."""
-    T = Tensor()
-    if isinstance(dim, T):
-        from .elementwise import maximum
-        return maximum(input, dim)
-    if dim is None:
-        return _extreme(input, (), False, lambda a, axis, keepdims: a.max(), 'max')
-    return _extreme_dim(input, dim, keepdim, _argmax, 'max')
+    return _max_min(input, dim, keepdim, 'maximum', 'max', _argmax, 'max')
 
 
 def min(input, dim=None, keepdim=False, *, out=None):
     """The minimum of all elements, or ``(values, indices)`` along ``dim``; ``min(a, b)`` is ``minimum``."""
-    T = Tensor()
-    if isinstance(dim, T):
-        from .elementwise import minimum
-        return minimum(input, dim)
-    if dim is None:
-        return _extreme(input, (), False, lambda a, axis, keepdims: a.min(), 'min')
-    return _extreme_dim(input, dim, keepdim, _argmin, 'min')
+    return _max_min(input, dim, keepdim, 'minimum', 'min', _argmin, 'min')
 
 
 def amax(input, dim=(), keepdim=False):
