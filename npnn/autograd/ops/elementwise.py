@@ -508,7 +508,22 @@ erf = _unary('ErfBackward0', _erf, lambda g, x, y: g * (2.0 / _SQRT_PI) * (-(x *
 erfc = _unary('ErfcBackward0', _erfc, lambda g, x, y: g * (-2.0 / _SQRT_PI) * (-(x * x)).exp())
 erfinv = _unary('ErfinvBackward0', _erfinv, lambda g, x, y: g * (_SQRT_PI / 2.0) * (y * y).exp(), False, True)
 reciprocal = _unary('ReciprocalBackward0', _quiet(lambda xp, a: 1 / a), lambda g, x, y: -g * y * y, False, True)
-abs = _unary('AbsBackward0', lambda xp, a: xp.abs(a), lambda g, x, y: g * x.sign(), float_only=False)
+
+
+def _abs_rule(g, x, y):
+    if x._data.dtype.kind != 'c' or not _grad_state.enabled:
+        return g * x.sign()
+    # Under create_graph, sgn(z) = z/|z| must stay a function of z (for complex z it is not piecewise
+    # constant). It is assembled from real parts, so only real arithmetic is differentiated; sgn(0) = 0.
+    from ...spectral import view_as_complex
+    from .shape import stack
+    m = x.abs()
+    zero = m == 0
+    scale = where(zero, 0.0, g / where(zero, 1.0, m))
+    return view_as_complex(stack([scale * x.real, scale * x.imag], -1))
+
+
+abs = _unary('AbsBackward0', lambda xp, a: xp.abs(a), _abs_rule, float_only=False)
 absolute = abs
 neg = _unary('NegBackward0', lambda xp, a: -a, lambda g, x, y: -g, False, False, float_only=False)
 negative = neg
