@@ -2,8 +2,9 @@
 ``channel_shuffle``.
 
 ``interpolate`` is separable: each spatial dim is resampled by one small ``(out, in)`` weight matrix (nearest,
-linear and cubic taps, PyTorch's source-index rules), so forward and backward are one matmul per dim; integer
-nearest upsampling uses a repeat and a reshape-sum instead.
+linear and cubic taps, PyTorch's source-index rules; antialiased filters stretched by the downsampling ratio),
+so forward and backward are one matmul per dim; integer nearest upsampling uses a repeat and a reshape-sum
+instead.
 """
 import math
 
@@ -70,18 +71,75 @@ def _cubic_matrix(L, O, align_corners, sf):
     i = np.floor(src).astype(np.int64)
     t = (src - i).astype(np.float32)
     A = np.float32(-0.75)
-
-    def near(x):  # |x| <= 1
-        return ((A + 2) * x - (A + 3)) * x * x + 1
-
-    def far(x):  # 1 < |x| < 2
-        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
-
-    ws = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    ws = (_keys_far(t + 1, A), _keys_near(t, A), _keys_near(1 - t, A), _keys_far(2 - t, A))
     m = np.zeros((O, L), dtype=np.float64)
     r = np.arange(O)
     for k, w in enumerate(ws):
         m[r, np.clip(i - 1 + k, 0, L - 1)] += w
+    return m
+
+
+def _keys_near(x, A):
+    """Keys cubic-convolution kernel on |x| <= 1."""
+    return ((A + 2) * x - (A + 3)) * x * x + 1
+
+
+def _keys_far(x, A):
+    """Keys cubic-convolution kernel on 1 < |x| < 2."""
+    return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+
+def _keys_near_grad(x, A):
+    return (3 * (A + 2) * x - 2 * (A + 3)) * x
+
+
+def _keys_far_grad(x, A):
+    return (3 * A * x - 10 * A) * x + 8 * A
+
+
+def _aa_triangle(x):
+    x = np.abs(x)
+    return np.where(x < 1, 1 - x, 0).astype(x.dtype, copy=False)
+
+
+def _aa_cubic(x):
+    # the antialiased bicubic filter uses A = -0.5 (Keys' choice, as PIL), not the -0.75 of plain bicubic
+    x = np.abs(x)
+    A = x.dtype.type(-0.5)
+    return np.where(x < 1, _keys_near(x, A), np.where(x < 2, _keys_far(x, A), 0)).astype(x.dtype, copy=False)
+
+
+_AA_FILTERS = {'bilinear': (2, _aa_triangle), 'bicubic': (4, _aa_cubic)}
+
+
+def _antialias_matrix(L, O, align_corners, sf, mode, dtype, skip_same=True):
+    """(O, L) weights of PyTorch's antialiased resampling along one dim: the filter is stretched by the
+    downsampling ratio, truncated to its support and renormalised per output. With ``skip_same`` a dim whose
+    size does not change is the identity (None), as in PyTorch's forward even when a scale factor is given."""
+    if L == O and skip_same:
+        return None
+    dt = np.dtype(np.float64 if dtype == np.float64 else np.float32).type  # PyTorch's opmath type
+    if align_corners:
+        scale = dt(dt(L - 1) / dt(O - 1)) if O > 1 else dt(0)
+    elif sf is not None and sf > 0:
+        scale = dt(1.0 / sf)
+    else:
+        scale = dt(dt(L) / dt(O))
+    taps, filt = _AA_FILTERS[mode]
+    support = dt(taps * 0.5 * scale) if scale >= 1 else dt(taps * 0.5)
+    width = int(math.ceil(support)) * 2 + 1
+    inv = dt(1.0 / scale) if scale >= 1 else dt(1)
+    center = scale * (np.arange(O, dtype=dt) + dt(0.5))
+    lo = np.maximum((center - support + dt(0.5)).astype(np.int64), 0)  # C++ truncation, then clamp
+    n = np.clip(np.minimum((center + support + dt(0.5)).astype(np.int64), L) - lo, 0, width)
+    j = np.arange(width)
+    pos = lo[:, None] + j
+    w = filt(((pos - center[:, None]).astype(dt) + dt(0.5)) * inv)
+    w = np.where(j < n[:, None], w, dt(0))
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, dt(1)), w)
+    m = np.zeros((O, L), dtype=np.float64)
+    np.add.at(m, (np.repeat(np.arange(O), width), np.minimum(pos, L - 1).ravel()), w.ravel())
     return m
 
 
@@ -150,7 +208,8 @@ def _nearest(input, out, sfs, exact):
 def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of ``(N, C, *spatial)`` input to ``size`` or by ``scale_factor`` with
-    ``mode`` in nearest | nearest-exact | linear | bilinear | bicubic | trilinear | area."""
+    ``mode`` in nearest | nearest-exact | linear | bilinear | bicubic | trilinear | area; ``antialias``
+    (bilinear and bicubic on 4-D input) widens the filter when downsampling, as PyTorch and PIL do."""
     d = input.dim() - 2
     if mode in ('nearest', 'area', 'nearest-exact'):
         if align_corners is not None:
@@ -163,8 +222,9 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
                                   f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
                                   f"nearest-exact (got {mode})")
-    if antialias:
-        raise NotImplementedError("npnn: interpolate(antialias=True) is not supported")
+    if antialias and not (mode in _AA_FILTERS and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
+                         "as input")
     if d < 1 or d > 3:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
                                   f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
@@ -208,12 +268,28 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
         return [adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d][d - 1](input, out)
     if mode in ('nearest', 'nearest-exact'):
         return _nearest(input, out, sfs, mode == 'nearest-exact')
+    if antialias:
+        return _antialiased(input, out, sfs, mode, align_corners)
     if mode == 'bicubic':
         mats = [_cubic_matrix(L, O, align_corners, sf) for L, O, sf in zip(spatial, out, sfs)]
     else:
         mats = [None if (L == O and (sf is None or sf == 1)) else _linear_matrix(L, O, align_corners, sf)
                 for L, O, sf in zip(spatial, out, sfs)]
     return separable_linear(input, mats)
+
+
+def _antialiased(input, out, sfs, mode, align_corners):
+    x = input._data
+    args = [(L, O, align_corners, sf, mode, x.dtype) for L, O, sf in zip(x.shape[2:], out, sfs)]
+    y = separable_linear(input, [_antialias_matrix(*a) for a in args])
+    if y._node is not None and any(L == O and sf is not None for L, O, sf in zip(x.shape[2:], out, sfs)):
+        # PyTorch's backward does not skip an unchanged dim: it applies the scale factor's weights there, so
+        # the input gradient is not the adjoint of the (identity) forward; follow it for parity.
+        xp = array_module(x)
+        with on_device(x):
+            y._node.mats = [None if A is None else xp.asarray(A, dtype=x.dtype)
+                            for A in (_antialias_matrix(*a, skip_same=False) for a in args)]
+    return y
 
 
 def upsample(input, size=None, scale_factor=None, mode='nearest', align_corners=None):
@@ -270,6 +346,65 @@ def _source_coord(xp, coord, size, padding_mode, align_corners):
     return c.astype(dt, copy=False), mult.astype(dt, copy=False)
 
 
+def _tap_index(xp, q, size, padding_mode, align_corners):
+    """Integer tap positions ``q`` -> in-range indices and a validity mask (None: all valid). Bicubic pads each
+    tap, not the sampling point: border clamps, reflection mirrors about the edge pixels' centres
+    (align_corners) or outer edges, zeros marks the outside taps invalid."""
+    if padding_mode == 'border':
+        return xp.clip(q, 0, size - 1), None
+    if padding_mode == 'reflection':
+        if align_corners:
+            if size == 1:
+                return xp.zeros_like(q), None
+            period = 2 * (size - 1)
+            r = xp.abs(q) % period
+            return xp.where(r >= size, period - r, r), None
+        period = 2 * size
+        r = q % period  # floor modulo: non-negative
+        return xp.where(r >= size, period - 1 - r, r), None
+    return xp.clip(q, 0, size - 1), (q >= 0) & (q < size)
+
+
+def _bicubic_taps(xp, coord, size, padding_mode, align_corners):
+    """One grid component (N, P) -> its 4 tap indices (N, 4, P), validity (or None), cubic weights and their
+    derivatives w.r.t. the grid coordinate (N, 4, P each)."""
+    dt = coord.dtype.type
+    half = dt((size - 1) / 2) if align_corners else dt(size / 2)
+    c = (coord + 1) * half if align_corners else coord * half + (half - dt(0.5))
+    base = xp.floor(c)
+    t = c - base
+    u = 1 - t
+    A = dt(-0.75)
+    w = xp.stack([_keys_far(t + 1, A), _keys_near(t, A), _keys_near(u, A), _keys_far(u + 1, A)], axis=1)
+    dw = xp.stack([_keys_far_grad(t + 1, A), _keys_near_grad(t, A), -_keys_near_grad(u, A),
+                   -_keys_far_grad(u + 1, A)], axis=1) * half
+    q = base.astype(np.int64)[:, None, :] + xp.arange(-1, 3)[None, :, None]
+    idx, valid = _tap_index(xp, q, size, padding_mode, align_corners)
+    return idx, valid, w.astype(coord.dtype, copy=False), dw.astype(coord.dtype, copy=False)
+
+
+def _bicubic_sample(xp, x, gr, padding_mode, align_corners):
+    """Bicubic grid_sample forward on (N, C, H, W): output (N, C, P), the 16 (index, weight) taps for the
+    input gradient and what the grid gradient needs."""
+    n, ch, h, w = x.shape
+    p = math.prod(gr.shape[1:-1])
+    cx, vx, wx, dwx = _bicubic_taps(xp, gr[..., 0].reshape(n, p), w, padding_mode, align_corners)
+    cy, vy, wy, dwy = _bicubic_taps(xp, gr[..., 1].reshape(n, p), h, padding_mode, align_corners)
+    flat = (cy[:, :, None, :] * w + cx[:, None, :, :]).reshape(n, 16, p)  # (row tap, column tap) pairs
+    vals = x.reshape(n, ch, h * w)[xp.arange(n)[:, None, None], xp.arange(ch)[None, :, None],
+                                   flat.reshape(n, 1, 16 * p)].reshape(n, ch, 4, 4, p)
+    wt = wy[:, :, None, :] * wx[:, None, :, :]
+    if vx is not None:
+        valid = vy[:, :, None, :] & vx[:, None, :, :]
+        vals = vals * valid[:, None]
+        wt = wt * valid
+    rows = (vals * wy[:, None, :, None, :]).sum(axis=2)  # (N, C, 4 column taps, P)
+    out = (rows * wx[:, None]).sum(axis=2)
+    wt = wt.reshape(n, 16, p)
+    taps = tuple((flat[:, k], wt[:, k]) for k in range(16))
+    return out, taps, {'vals': vals, 'w': (wx, wy), 'dw': (dwx, dwy)}
+
+
 class GridSamplerBackward(Node):
     __slots__ = ()
 
@@ -315,6 +450,12 @@ class GridSamplerBackward(Node):
                             acc = term if acc is None else acc + term
                         comps.append((g3 * acc).sum(axis=1) * c['mult'][i])
                     gg = make(xp.stack(comps, axis=-1).reshape(c['grid_shape']))
+                elif c['mode'] == 'bicubic':
+                    (wx, wy), (dwx, dwy), v = c['w'], c['dw'], c['vals']
+                    gxc = ((v * wy[:, None, :, None, :]).sum(axis=2) * dwx[:, None]).sum(axis=2)
+                    gyc = ((v * wx[:, None, None, :, :]).sum(axis=3) * dwy[:, None]).sum(axis=2)
+                    gg = make(xp.stack([(g3 * gxc).sum(axis=1), (g3 * gyc).sum(axis=1)],
+                                       axis=-1).reshape(c['grid_shape']))
                 else:
                     gg = make(xp.zeros(c['grid_shape'], dtype=gd.dtype))
         return gx, gg
@@ -323,12 +464,11 @@ class GridSamplerBackward(Node):
 def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corners=None):
     """Sample ``input`` (N, C, H, W) or (N, C, D, H, W) at the normalised ``grid`` locations
     (N, H_out, W_out, 2) or (N, D_out, H_out, W_out, 3), coordinates (x, y[, z]) in [-1, 1]; ``mode``
-    'bilinear' (trilinear for 5-D) or 'nearest', ``padding_mode`` 'zeros' | 'border' | 'reflection'."""
+    'bilinear' (trilinear for 5-D), 'nearest' or 'bicubic' (4-D only), ``padding_mode`` 'zeros' | 'border' |
+    'reflection'."""
     if mode not in ('bilinear', 'nearest', 'bicubic'):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
                          f"but got: '{mode}'")
-    if mode == 'bicubic':
-        raise NotImplementedError("npnn: grid_sample(mode='bicubic') is not supported")
     if padding_mode not in ('zeros', 'border', 'reflection'):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
@@ -347,12 +487,24 @@ def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corner
     if x.dtype != gr.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
                            f"{input.dtype} and grid has {grid.dtype}")
+    if mode == 'bicubic' and d != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     xp = array_module(x)
     n, ch = x.shape[:2]
     sizes = x.shape[2:]  # spatial sizes, first to last; grid coordinate i drives spatial dim d-1-i
     out_sp = gr.shape[1:-1]
     p = math.prod(out_sp)
     dt = x.dtype
+    if mode == 'bicubic':
+        with on_device(x):
+            out, taps, ctx = _bicubic_sample(xp, x, gr, padding_mode, align_corners)
+            out = xp.ascontiguousarray(out.reshape((n, ch) + tuple(out_sp))).astype(dt, copy=False)
+        ctx.update(shape=x.shape, sizes=sizes, mode=mode, grid_shape=gr.shape, taps=taps)
+        if recording(input, grid):
+            node = GridSamplerBackward((input, grid))
+            node.ctx = ctx
+            return make(out, node)
+        return make(out)
     with on_device(x):
         coords, mults = [], []
         for j in range(d):  # spatial dim j <- grid component d-1-j
