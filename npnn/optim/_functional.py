@@ -17,9 +17,10 @@ __all__ = ['sgd', 'adam', 'adagrad', 'adadelta', 'adamax', 'asgd', 'nadam', 'rad
 def _direction(grad, param, weight_decay, maximize):
     """``(-grad if maximize else grad) + weight_decay * param``; never writes into ``grad``."""
     xp = array_module(grad)
-    d = xp.negative(grad) if maximize else grad
+    # asarray: NumPy ufuncs on 0-d arrays return scalars, which cannot be ``out=`` targets
+    d = xp.asarray(xp.negative(grad)) if maximize else grad
     if weight_decay != 0:
-        t = param * weight_decay
+        t = xp.asarray(param * weight_decay)
         if maximize:
             d += t
         else:
@@ -162,9 +163,9 @@ def adadelta(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, 
     d = _direction(grad, param, weight_decay, maximize)
     square_avg *= rho
     _addcmul_sq_(square_avg, d, 1 - rho)
-    std = square_avg + eps
+    std = xp.asarray(square_avg + eps)
     xp.sqrt(std, out=std)
-    delta = acc_delta + eps
+    delta = xp.asarray(acc_delta + eps)
     xp.sqrt(delta, out=delta)
     delta /= std
     delta *= d
@@ -209,7 +210,7 @@ def nadam(param, grad, exp_avg, exp_avg_sq, *, step, mu_product, mu, mu_next, lr
     bc2 = 1 - beta2 ** step
     d = _adam_moments_(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, weight_decay, maximize,
                        decoupled_weight_decay)
-    denom = exp_avg_sq / bc2
+    denom = xp.asarray(exp_avg_sq / bc2)
     xp.sqrt(denom, out=denom)
     denom += eps
     mu_product_next = mu_product * mu_next
@@ -233,7 +234,7 @@ def radam(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, weig
     rho_t = rho_inf - 2 * step * (beta2 ** step) / bc2
     upd *= lr
     if rho_t > 5.0:
-        s = xp.sqrt(exp_avg_sq)
+        s = xp.asarray(xp.sqrt(exp_avg_sq))
         s += eps
         xp.divide(bc2 ** 0.5, s, out=s)
         upd *= s
@@ -250,7 +251,7 @@ def rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha, ep
     _addcmul_sq_(square_avg, d, 1 - alpha)
     if centered:
         _lerp_(grad_avg, d, 1 - alpha)
-        avg = grad_avg * -1.0
+        avg = xp.asarray(grad_avg * -1.0)
         avg *= grad_avg
         avg += square_avg
         xp.sqrt(avg, out=avg)
