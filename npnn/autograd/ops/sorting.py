@@ -66,8 +66,32 @@ def msort(input):
     return sort(input, 0).values
 
 
+def _partitions(xp, n, k):
+    """Whether selecting ``k`` of ``n`` by argpartition beats a full sort (CuPy's argpartition is a full
+    argsort, so there it never does)."""
+    return xp is np and 0 < k <= n // 2
+
+
+def _topk_indices(a, k, d, largest):
+    """Indices of the ``k`` largest/smallest entries along ``d``, best first; NaN counts as the largest."""
+    xp = array_module(a)
+    n = a.shape[d]
+    if not _partitions(xp, n, k):
+        order = _argsort_arr(a, d, largest)
+        return xp.take(order, xp.arange(k), axis=d)
+    # argpartition places NaN last like a sort: the k largest are the tail, the k smallest the head
+    cut = n - k if largest else k - 1
+    part = xp.argpartition(a, cut, axis=d)
+    sel = xp.take(part, xp.arange(n - k, n) if largest else xp.arange(k), axis=d)
+    # only the k selected are sorted; ordering them by position first keeps equal values in input order,
+    # as the stable full sort does
+    sel = xp.sort(sel, axis=d)
+    order = _argsort_arr(xp.take_along_axis(a, sel, axis=d), d, largest)
+    return xp.take_along_axis(sel, order, axis=d)
+
+
 def topk(input, k, dim=-1, largest=True, sorted=True):
-    """The ``k`` largest (or smallest) elements along ``dim`` and their indices."""
+    """The ``k`` largest (or smallest) elements along ``dim`` and their indices (always in sorted order)."""
     a = input._data
     xp = array_module(a)
     if a.ndim == 0:
@@ -79,13 +103,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     n = a.shape[d]
     if k < 0 or k > n:
         raise RuntimeError("selected index k out of range")
-    order = _argsort_arr(a, d, largest)
-    idx = xp.take(order, xp.arange(k), axis=d).astype(np.int64, copy=False)
+    idx = _topk_indices(a, k, d, largest).astype(np.int64, copy=False)
     return topk_result(_take(input, d, idx), make(idx))
 
 
-def _select_sorted(input, dim, keepdim, pick, result):
-    """Sort ascending along ``dim`` and take, per row, the sorted position ``pick(sorted_arr, order)``."""
+def _select(input, dim, keepdim, locate, result):
+    """Per row along ``dim``, the element at the keepdim-shaped indices ``locate(array, dim)``."""
     a = input._data
     xp = array_module(a)
     if a.ndim == 0:
@@ -94,10 +117,7 @@ def _select_sorted(input, dim, keepdim, pick, result):
     d = norm_dim(dim, a.ndim)
     if a.shape[d] == 0:
         raise IndexError(f"{result.__name__}(): Expected reduction dim {d} to have non-zero size.")
-    order = _argsort_arr(a, d, False)
-    srt = xp.take_along_axis(a, order, axis=d)
-    pos = pick(srt, order, d)  # keepdim-shaped positions into the sorted axis
-    idx = xp.take_along_axis(order, pos, axis=d).astype(np.int64, copy=False)
+    idx = locate(a, d).astype(np.int64, copy=False)
     vals = _take(input, d, idx)
     it = make(idx)
     if not keepdim:
@@ -106,22 +126,38 @@ def _select_sorted(input, dim, keepdim, pick, result):
     return result(vals, it)
 
 
+def _select_sorted(input, dim, keepdim, pick, result):
+    """Sort ascending along ``dim`` and take, per row, the sorted position ``pick(sorted_arr, order)``."""
+    def locate(a, d):
+        xp = array_module(a)
+        order = _argsort_arr(a, d, False)
+        pos = pick(xp.take_along_axis(a, order, axis=d), order, d)  # keepdim-shaped positions into the sort
+        return xp.take_along_axis(order, pos, axis=d)
+    return _select(input, dim, keepdim, locate, result)
+
+
+def _kth_index(a, kth, d):
+    """Keepdim-shaped indices of the element at ascending sorted position ``kth`` (NaN largest) along ``d``;
+    a linear-time selection, not a sort, on NumPy."""
+    xp = array_module(a)
+    at = xp.asarray([kth])
+    if xp is np:
+        return xp.take(xp.argpartition(a, kth, axis=d), at, axis=d)
+    return xp.take(_argsort_arr(a, d, False), at, axis=d)
+
+
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (1-based) along ``dim`` and its index."""
     a = input._data
     n = a.shape[norm_dim(dim, a.ndim)] if a.ndim else 1
     if k < 1 or k > n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {norm_dim(dim, max(a.ndim, 1))}")
-
-    def pick(srt, order, d):
-        xp = array_module(srt)
-        shape = list(srt.shape)
-        shape[d] = 1
-        return xp.full(shape, k - 1, dtype=np.int64)
-    return _select_sorted(input, dim, keepdim, pick, kthvalue_result)
+    return _select(input, dim, keepdim, lambda a, d: _kth_index(a, k - 1, d), kthvalue_result)
 
 
 def _lower_median_pos(srt, d, ignore_nan):
+    """Keepdim-shaped sorted positions of the lower median along ``d`` (only NaN counts are used, so ``srt``
+    need not actually be sorted)."""
     xp = array_module(srt)
     n = srt.shape[d]
     if srt.dtype.kind != 'f':
@@ -136,6 +172,17 @@ def _lower_median_pos(srt, d, ignore_nan):
     return xp.where(nans > 0, valid, (n - 1) // 2).astype(np.int64)
 
 
+def _median_index(a, d):
+    """Keepdim-shaped indices of the lower median along ``d``; a row holding NaN gives its first NaN."""
+    xp = array_module(a)
+    idx = _kth_index(a, (a.shape[d] - 1) // 2, d)
+    if a.dtype.kind == 'f':
+        nan = xp.isnan(a)
+        first_nan = xp.expand_dims(xp.argmax(nan, axis=d), d)
+        idx = xp.where(xp.expand_dims(nan.any(axis=d), d), first_nan, idx)
+    return idx
+
+
 def _median_all(input, ignore_nan):
     from .reduction import MaxBackward2
     a = input._data
@@ -143,8 +190,9 @@ def _median_all(input, ignore_nan):
     flat = a.reshape(-1)
     if flat.size == 0:
         return make(xp.asarray(np.nan, dtype=a.dtype))
-    srt = xp.sort(flat)
-    pos = int(_lower_median_pos(srt, 0, ignore_nan).reshape(()))
+    pos = int(_lower_median_pos(flat, 0, ignore_nan).reshape(()))
+    # NumPy's partition puts NaN last as its sort does; CuPy's does not order NaN, so sort there
+    srt = xp.partition(flat, pos) if xp is np else xp.sort(flat)
     r = srt[pos].reshape(())
     r = xp.asarray(r)
     if recording(input):
@@ -161,14 +209,17 @@ def median(input, dim=None, keepdim=False):
     """The lower median of all elements, or ``(values, indices)`` along ``dim``; NaN propagates."""
     if dim is None:
         return _median_all(input, False)
-    return _select_sorted(input, dim, keepdim, lambda srt, order, d: _lower_median_pos(srt, d, False),
-                          median_result)
+    return _select(input, dim, keepdim, _median_index, median_result)
 
 
 def nanmedian(input, dim=None, keepdim=False):
     """Like ``median`` but ignoring NaN values."""
     if dim is None:
         return _median_all(input, True)
+    a = input._data
+    if a.dtype.kind != 'f' or not bool(array_module(a).isnan(a).any()):
+        return _select(input, dim, keepdim, _median_index, nanmedian_result)
+    # the non-NaN count, hence the median's sorted position, differs between rows: sort
     return _select_sorted(input, dim, keepdim, lambda srt, order, d: _lower_median_pos(srt, d, True),
                           nanmedian_result)
 
