@@ -3,6 +3,7 @@ from .module import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403

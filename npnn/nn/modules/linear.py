@@ -2,6 +2,8 @@
 import math
 
 from .module import Module
+from .lazy import LazyModuleMixin
+from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter, UninitializedParameter
 from .. import functional as F
 from .. import init
@@ -77,42 +79,34 @@ class Bilinear(Module):
                 f'out_features={self.out_features}, bias={self.bias is not None}')
 
 
-class LazyLinear(Linear):
+class LazyLinear(LazyModuleMixin, Linear):
     """A Linear whose ``in_features`` is inferred from the first input; it then becomes a ``Linear``."""
 
     cls_to_become = Linear
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
-        Module.__init__(self)
-        self.in_features = 0
-        self.out_features = out_features
+        super().__init__(0, 0, False)  # allocates nothing; the placeholders replace the empty weight
         self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_features = out_features
         if bias:
             self.bias = UninitializedParameter(device=device, dtype=dtype)
-        else:
-            self.register_parameter('bias', None)
 
     def reset_parameters(self):
         if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
-    def has_uninitialized_params(self):
-        from ..parameter import is_lazy
-        return any(is_lazy(p) for p in (self.weight, self.bias) if p is not None)
-
     def initialize_parameters(self, input):
         """Materialise the parameters from the input's last dim and initialise them."""
         if self.has_uninitialized_params():
-            from ... import no_grad
             with no_grad():
                 self.in_features = input.shape[-1]
                 self.weight.materialize((self.out_features, self.in_features))
                 if self.bias is not None:
                     self.bias.materialize((self.out_features,))
                 self.reset_parameters()
-
-    def __call__(self, *args, **kwargs):
-        if self.has_uninitialized_params():
-            self.initialize_parameters(*args, **kwargs)
-            self.__class__ = self.cls_to_become
-        return Module.__call__(self, *args, **kwargs)
+        if self.in_features == 0:
+            # parameters came from load_state_dict: take in_features from them
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                                     f"in_features from self.weight: {self.weight.shape[-1]}")
+            self.in_features = input.shape[-1]
