@@ -31,6 +31,37 @@ def test_interpolate_antialias(device, mode, align_corners, kw):
             device=device, rtol=1e-4, atol=2e-5)
 
 
+def _torch_has_lanczos():
+    try:
+        torch.nn.functional.interpolate(torch.ones(1, 1, 4, 4), size=(2, 2), mode='lanczos', antialias=True)
+    except (NotImplementedError, ValueError, RuntimeError):
+        return False
+    return True
+
+
+needs_lanczos = pytest.mark.skipif(not _torch_has_lanczos(), reason='this PyTorch has no lanczos mode')
+
+
+@needs_lanczos
+@pytest.mark.parametrize('kw', AA_SIZES, ids=lambda kw: '-'.join(f'{k}={v}' for k, v in kw.items()))
+def test_interpolate_lanczos(device, kw):
+    x = randn(2, 3, 7, 9, seed=1)
+    compare(lambda L, x: F(L).interpolate(x, mode='lanczos', antialias=True, **kw), x, device=device,
+            rtol=1e-4, atol=2e-5)
+
+
+@needs_lanczos
+@pytest.mark.parametrize('kw,shape,exc,msg', [
+    (dict(), (1, 1, 4, 4), ValueError, 'Lanczos mode requires antialias=True'),
+    (dict(align_corners=True, antialias=True), (1, 1, 4, 4), ValueError, 'does not support align_corners=True'),
+    (dict(antialias=True), (1, 1, 4), ValueError, 'Anti-alias option is restricted'),
+    (dict(), (1, 1, 4, 4, 4), NotImplementedError, r'\(got 5D\).*\(got lanczos\)')])
+def test_interpolate_lanczos_errors(kw, shape, exc, msg):
+    for L in (npnn, torch):
+        with pytest.raises(exc, match=msg):
+            F(L).interpolate(L.ones(*shape), scale_factor=0.5, mode='lanczos', **kw)
+
+
 @pytest.mark.parametrize('mode', ['bilinear', 'bicubic'])
 def test_interpolate_antialias_float64_large_ratio(device, mode):
     x = randn(1, 2, 40, 33, seed=2, dtype=np.float64)
@@ -57,6 +88,12 @@ def test_interpolate_antialias_gradcheck(mode, align_corners):
     for kw in [dict(size=(3, 2)), dict(size=(4, 8)), dict(scale_factor=(0.6, 1.7))]:
         assert gradcheck(lambda x: F(npnn).interpolate(x, mode=mode, align_corners=align_corners,
                                                          antialias=True, **kw), (x,))
+
+
+def test_interpolate_lanczos_gradcheck():
+    x = npnn.tensor(randn(1, 2, 9, 5, seed=3, dtype=np.float64), requires_grad=True)
+    for kw in [dict(size=(3, 2)), dict(size=(4, 8)), dict(scale_factor=(0.6, 1.7))]:
+        assert gradcheck(lambda x: F(npnn).interpolate(x, mode='lanczos', antialias=True, **kw), (x,))
 
 
 @pytest.mark.parametrize('mode,shape', [('nearest', (1, 1, 4, 4)), ('nearest-exact', (1, 1, 4, 4)),

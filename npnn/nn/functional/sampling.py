@@ -109,7 +109,15 @@ def _aa_cubic(x):
     return np.where(x < 1, _keys_near(x, A), np.where(x < 2, _keys_far(x, A), 0)).astype(x.dtype, copy=False)
 
 
-_AA_FILTERS = {'bilinear': (2, _aa_triangle), 'bicubic': (4, _aa_cubic)}
+def _aa_lanczos(x):
+    # Lanczos-3 windowed sinc: sinc(x) * sinc(x / 3) on |x| < 3
+    x = np.abs(x)
+    nz = np.where(x == 0, 1, x)
+    v = np.where(x == 0, 1, 3 * np.sin(np.pi * nz) * np.sin(np.pi * nz / 3) / (np.pi * np.pi * nz * nz))
+    return np.where(x < 3, v, 0).astype(x.dtype, copy=False)
+
+
+_AA_FILTERS = {'bilinear': (2, _aa_triangle), 'bicubic': (4, _aa_cubic), 'lanczos': (6, _aa_lanczos)}
 
 
 def _antialias_matrix(L, O, align_corners, sf, mode, dtype, skip_same=True):
@@ -208,27 +216,32 @@ def _nearest(input, out, sfs, exact):
 def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of ``(N, C, *spatial)`` input to ``size`` or by ``scale_factor`` with
-    ``mode`` in nearest | nearest-exact | linear | bilinear | bicubic | trilinear | area; ``antialias``
-    (bilinear and bicubic on 4-D input) widens the filter when downsampling, as PyTorch and PIL do."""
+    ``mode`` in nearest | nearest-exact | linear | bilinear | bicubic | trilinear | area | lanczos; ``antialias``
+    (bilinear, bicubic and lanczos on 4-D input; lanczos requires it) widens the filter when downsampling, as
+    PyTorch and PIL do."""
     d = input.dim() - 2
+    unsupported = NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                      f"for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | "
+                                      f"area | nearest-exact (got {mode})")
     if mode in ('nearest', 'area', 'nearest-exact'):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
                              "linear | bilinear | bicubic | trilinear")
-    elif mode in _LINEAR:
+    elif mode in _LINEAR or mode == 'lanczos':
         if align_corners is None:
             align_corners = False
     else:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
-                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
-                                  f"nearest-exact (got {mode})")
+        raise unsupported
     if antialias and not (mode in _AA_FILTERS and input.dim() == 4):
-        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
-                         "as input")
-    if d < 1 or d > 3:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
-                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
-                                  f"nearest-exact (got {mode})")
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    if d < 1 or d > 3 or (mode == 'lanczos' and d != 2):
+        raise unsupported
+    if mode == 'lanczos':
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if mode in _LINEAR and _LINEAR[mode] != d:
         need = {1: '3D', 2: '4D', 3: '5D'}[_LINEAR[mode]]
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {need} input")
