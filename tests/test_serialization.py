@@ -1,10 +1,14 @@
-"""npnn.save / npnn.load (weights-only safety, map_location, corruption) and the safetensors format."""
+"""npnn.save / npnn.load (PyTorch archive layout, storage sharing, weights-only safety, map_location, corruption,
+the legacy npnn format) and the safetensors format."""
+import base64
 import io
 import json
 import os
 import pickle
+import pickletools
 import struct
 import zipfile
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -13,6 +17,7 @@ import pytest
 import npnn
 from npnn import nn
 from npnn.serialization import add_safe_globals, clear_safe_globals
+from npnn.serialization._legacy import save_legacy
 
 
 class Small(nn.Module):
@@ -157,7 +162,7 @@ def test_truncated_and_corrupted_files(tmp_path):
         with pytest.raises(RuntimeError, match='npnn.load'):
             npnn.load(p)
     flipped = bytearray(raw)
-    flipped[raw.find(b'npnn_archive/data/0') + 100] ^= 0xFF  # inside the tensor bytes: CRC mismatch
+    flipped[raw.find(b'archive/data/0') + 100] ^= 0xFF  # inside the tensor bytes: CRC mismatch
     p = tmp_path / 'flipped.pt'
     p.write_bytes(bytes(flipped))
     with pytest.raises(RuntimeError, match='corrupted'):
@@ -211,6 +216,226 @@ def test_optimizer_state_round_trip(tmp_path):
     assert ck['epoch'] == 3
     for p, q in zip(m.parameters(), m2.parameters()):
         assert np.array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+# --- the PyTorch archive layout ----------------------------------------------------------------------------------
+
+def _globals_and_pids(pkl):
+    """The GLOBAL names and (storage key, location, numel) of the persistent ids a data.pkl holds."""
+    names, strings = [], []
+    for op, arg, _ in pickletools.genops(pkl):
+        if op.name == 'GLOBAL':
+            names.append(arg.replace(' ', '.'))
+        strings.append(arg)
+    return names, strings
+
+
+def test_archive_has_pytorch_layout_aligned_and_reproducible():
+    a = npnn.arange(12.0).reshape(3, 4)
+    buf = io.BytesIO()
+    npnn.save(OrderedDict(w=a, b=npnn.tensor([1, 2], dtype=npnn.int16), p=nn.Parameter(npnn.ones(2))), buf)
+    raw = buf.getvalue()
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        names = z.namelist()
+        assert names[0] == 'archive/data.pkl' and names[-1] == 'archive/version'
+        assert {'archive/byteorder', 'archive/.format_version', 'archive/.storage_alignment'} <= set(names)
+        assert sorted(n for n in names if '/data/' in n) == ['archive/data/0', 'archive/data/1', 'archive/data/2']
+        assert z.read('archive/version') == b'3\n' and z.read('archive/byteorder') == b'little'
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
+        assert z.read('archive/data/0') == np.arange(12, dtype='<f4').tobytes()
+        assert z.read('archive/data/1') == np.array([1, 2], '<i2').tobytes()
+        for info in z.infolist():
+            if '/data/' in info.filename:  # the storage bytes start on a 64-byte boundary of the file
+                name_len, extra_len = struct.unpack('<HH', raw[info.header_offset + 26:info.header_offset + 30])
+                assert (info.header_offset + 30 + name_len + extra_len) % 64 == 0
+        globals_, strings = _globals_and_pids(z.read('archive/data.pkl'))
+    assert 'torch._utils._rebuild_tensor_v2' in globals_ and 'torch._utils._rebuild_parameter' in globals_
+    assert {'torch.FloatStorage', 'torch.ShortStorage', 'collections.OrderedDict'} <= set(globals_)
+    assert not any(g.startswith('npnn') for g in globals_)  # nothing but PyTorch and standard names
+    assert 'storage' in strings and 'cpu' in strings
+    buf2 = io.BytesIO()
+    npnn.save(OrderedDict(w=a, b=npnn.tensor([1, 2], dtype=npnn.int16), p=nn.Parameter(npnn.ones(2))), buf2)
+    assert buf2.getvalue() == raw
+
+
+def test_views_share_one_storage_and_load_sharing_memory():
+    a = npnn.arange(12.0).reshape(3, 4)
+    other = npnn.zeros(2)
+    obj = {'a': a, 't': a.T, 'row': a[1], 'cols': a[:, 1::2], 'det': a.detach(), 'other': other,
+           'bcast': npnn.ones(3).expand(2, 3)}
+    buf = io.BytesIO()
+    npnn.save(obj, buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+        storages = [n for n in z.namelist() if '/data/' in n]
+    assert len(storages) == 3  # a and its views; other; the broadcast's 3 elements
+    r = npnn.load(io.BytesIO(buf.getvalue()))
+    for k in ('a', 't', 'row', 'cols', 'det', 'other', 'bcast'):
+        assert r[k].shape == obj[k].shape and np.array_equal(r[k].numpy(), obj[k].numpy()), k
+    assert r['t'].stride() == (1, 4) and r['cols'].stride() == (4, 2)
+    r['a'].add_(100)  # views of one storage stay views of each other
+    assert np.array_equal(r['row'].numpy(), np.arange(4.0, 8.0) + 100)
+    assert np.array_equal(r['t'].numpy(), np.arange(12.0).reshape(3, 4).T + 100)
+    assert float(r['det'][0, 0]) == 100 and float(r['other'].sum()) == 0 and float(a.sum()) == 66
+    r['bcast'].add_(1)  # a zero-stride view loads as its own writable copy
+    assert np.array_equal(r['bcast'].numpy(), np.full((2, 3), 2.0))
+
+
+def test_every_dtype_shape_and_requires_grad_round_trip():
+    dts = [npnn.float16, npnn.float32, npnn.float64, npnn.int8, npnn.int16, npnn.int32, npnn.int64, npnn.uint8,
+           npnn.bool, npnn.complex64, npnn.complex128]
+    obj = {str(d): (npnn.arange(6).reshape(2, 3) % 2).to(d) for d in dts}
+    obj.update(scalar=npnn.tensor(2.5, dtype=npnn.float64), empty=npnn.zeros(0, 3, dtype=npnn.int32),
+               leaf=npnn.ones(2, requires_grad=True), nonleaf=npnn.ones(2, requires_grad=True) * 3,
+               frozen=nn.Parameter(npnn.ones(1), requires_grad=False), flipped=npnn.arange(5.0).flip(0))
+    buf = io.BytesIO()
+    npnn.save(obj, buf)
+    buf.seek(0)
+    r = npnn.load(buf)
+    for k, v in obj.items():
+        assert r[k].dtype == v.dtype and r[k].shape == v.shape and np.array_equal(r[k].detach().numpy(), v.detach().numpy())
+    assert r['leaf'].requires_grad and r['leaf'].is_leaf and r['nonleaf'].requires_grad and r['nonleaf'].is_leaf
+    assert type(r['frozen']) is nn.Parameter and not r['frozen'].requires_grad
+    assert not r[str(npnn.float32)].requires_grad
+
+
+def test_pickle_protocols_and_unseekable_output():
+    class Sink(io.RawIOBase):
+        def __init__(self):
+            self.chunks = []
+
+        def writable(self):
+            return True
+
+        def seekable(self):
+            return False
+
+        def write(self, b):
+            self.chunks.append(bytes(b))
+            return len(b)
+    for protocol in (2, 4, 5):
+        buf = io.BytesIO()
+        npnn.save({'w': npnn.arange(3.0), 'n': 1}, buf, pickle_protocol=protocol)
+        buf.seek(0)
+        r = npnn.load(buf)
+        assert r['n'] == 1 and np.array_equal(r['w'].numpy(), [0, 1, 2])
+    sink = Sink()
+    npnn.save([npnn.arange(4.0).reshape(2, 2)], sink)
+    r = npnn.load(io.BytesIO(b''.join(sink.chunks)))
+    assert np.array_equal(r[0].numpy(), [[0, 1], [2, 3]])
+
+
+class _Tagged(npnn.Tensor):
+    pass
+
+
+def test_tensor_attributes_and_subclasses(tmp_path):
+    t = npnn.arange(3.0)
+    t.note = 'kept'
+    buf = io.BytesIO()
+    npnn.save(t, buf)
+    buf.seek(0)
+    r = npnn.load(buf)
+    assert r.note == 'kept' and np.array_equal(r.numpy(), [0, 1, 2]) and type(r) is npnn.Tensor
+    s = _Tagged.__new__(_Tagged)
+    s._init_leaf(np.arange(2.0), False)
+    npnn.save({'s': s}, tmp_path / 's.pt')
+    with pytest.raises(pickle.UnpicklingError, match='_Tagged'):
+        npnn.load(tmp_path / 's.pt')
+    r = npnn.load(tmp_path / 's.pt', weights_only=False)['s']
+    assert type(r) is _Tagged and np.array_equal(r.numpy(), [0, 1])
+
+
+def test_saved_state_cannot_overwrite_tensor_internals(tmp_path):
+    t = npnn.ones(2)
+    t.harmless = 1
+    buf = io.BytesIO()
+    npnn.save(t, buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    # rename the attribute to '_data' (same length) so the state would replace the tensor's array
+    entries['archive/data.pkl'] = entries['archive/data.pkl'].replace(b'harmless', b'_data\x00\x00\x00')
+    pkl = entries['archive/data.pkl']
+    i = pkl.find(b'_data')
+    entries['archive/data.pkl'] = pkl[:i - 4] + struct.pack('<I', 5) + b'_data' + pkl[i + 8:]
+    with zipfile.ZipFile(tmp_path / 'bad.pt', 'w') as z:
+        for n, d in entries.items():
+            z.writestr(n, d)
+    with pytest.raises(RuntimeError, match="may not set '_data'"):
+        npnn.load(tmp_path / 'bad.pt')
+
+
+def test_map_location_callable_sees_each_tensor_of_a_shared_storage():
+    a = npnn.arange(6.0).reshape(2, 3)
+    buf = io.BytesIO()
+    npnn.save([a, a[1]], buf)
+    seen = []
+
+    def fn(t, loc):
+        seen.append((tuple(t.shape), loc))
+        return t * 2
+    buf.seek(0)
+    r = npnn.load(buf, map_location=fn)
+    assert seen == [((2, 3), 'cpu'), ((3,), 'cpu')]
+    assert np.array_equal(r[1].numpy(), [6, 8, 10])
+
+
+# --- the first npnn format ---------------------------------------------------------------------------------------
+
+def _check_legacy_object(r):
+    sd = r['sd']
+    assert type(sd) is OrderedDict and list(sd) == ['w', 'n', 'p', 'h', 'b', 'c']
+    assert np.array_equal(sd['w'].numpy(), np.arange(6.0).reshape(2, 3)) and r['same'] is sd['w']
+    assert sd['n'].dtype == npnn.int64 and sd['n'].shape == () and int(sd['n']) == 7
+    assert type(sd['p']) is nn.Parameter and sd['p'].requires_grad and sd['p'].tolist() == [0.5, -1.5]
+    assert sd['h'].dtype == npnn.float16 and sd['h'].tolist() == [1, 2]
+    assert sd['b'].dtype == npnn.bool and sd['b'].tolist() == [True, False]
+    assert sd['c'].dtype == npnn.complex64 and sd['c'].tolist() == [1 + 2j]
+    assert r['arr'].dtype == np.int16 and r['arr'].tolist() == [0, 1, 2]
+    assert r['dtype'] is npnn.int32 and r['dev'] == npnn.device('cpu') and type(r['size']) is npnn.Size
+    assert r['misc'] == [1, 2.5, None, ('x', b'raw')] and r['g'].requires_grad and r['g'].is_leaf
+
+
+def test_files_of_the_first_npnn_format_still_load(tmp_path):
+    raw = zlib.decompress(base64.b64decode(_LEGACY_FILE))
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        assert 'npnn_archive/data.pkl' in z.namelist()
+    path = tmp_path / 'old.pt'
+    path.write_bytes(raw)
+    _check_legacy_object(npnn.load(path))
+    _check_legacy_object(npnn.load(path, map_location='cpu', weights_only=False))
+    # the same object written today by the kept legacy writer reads back the same
+    r = npnn.load(path)
+    buf = io.BytesIO()
+    save_legacy(r, buf)
+    buf.seek(0)
+    _check_legacy_object(npnn.load(buf))
+    # and the legacy reader keeps refusing code
+    marker = tmp_path / 'pwned'
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f'touch {marker}',))
+    save_legacy({'x': Evil()}, tmp_path / 'evil.pt')
+    with pytest.raises(pickle.UnpicklingError, match='system'):
+        npnn.load(tmp_path / 'evil.pt')
+    assert not marker.exists()
+
+
+# an archive written by the first npnn format (before save wrote PyTorch's format), zlib-compressed:
+# {'sd': OrderedDict(w=arange(6.).reshape(2, 3), n=tensor(7), p=Parameter([0.5, -1.5]), h=float16 [1, 2],
+#  b=[True, False], c=complex64 [1+2j]), 'same': sd['w'], 'arr': int16 array [0, 1, 2], 'dtype': npnn.int32,
+#  'dev': device('cpu'), 'size': Size([2, 3]), 'misc': [1, 2.5, None, ('x', b'raw')], 'g': ones(2, requires_grad=True)}
+_LEGACY_FILE = (
+    b"eNp9lElv00AUx52lS1z27uxQlrRA2qwF2pIARSBFKknKwZcSOfZQW3XsPMdNm0pIKVIieivfgAOIL8AJiUV8Aw70jMSh4sgNJA7MjGNZGTl1MpnJ"
+    b"0/v/5nnmr5fLBoJDHHmM91sry//yq368JoNE9YquF0VTUtQamq4hs6oaepTPdWiaCz/He/GajBFWU6pbyDBlZGqqZWmoU4mUP38/4q3IGGaVsmiJ"
+    b"kcqa1vA/By4skIqqMvgkydA0JFm4kCr/mJCRvKhKFg/+yQIEwoIPJ25AMCyQeiykVw0Temh0BnqFPjw/0wzRisegL+vPBlrQLwRwUKqsQ2iHip7Y"
+    b"It6CgTwV6nAorNiMKBwWevCs6lYqAUcmldCOghOP2okVOOYkxuC4gjdowgkl9FII4UhONMUyspAJgxYM2QIFhh1BHEbc6qIpGCXisTZ/3E4vwUkn"
+    b"PQGnhCAJGYYGp0numXbuWTtXgnNObhLO0woko1zR0CYu/ELW14SLbcFEfp2iqrg8uKTglyYHIpomXA7TknQZ/xHrcIXSUnCVJsyrMQhnA02YtGAq"
+    b"T09FtuoVBNckcpGRkiitIV2O0GCVL5bqRR3vwMN15wTxHdxoQqQA0xQooxrMMFpUUyXEtyeIKqGlFsQKELcLVrcQJGyFfdP8Mg7xkLRvNtWE2W24"
+    b"SXPLalWCWytwO5z1PcwEqQe5JfpCmzAnFSVDRlKVRzpZ8DBPKzLFDVigntBES9WjcKcF6QJkWnAXUekq3HMOeRbu2xe+iC+cHOuD/Hqk0++ju/uv"
+    b"xvCajEEvv0/P2HU10vgng794NPB4nekEVfb2jX687u8KivbZJK5TWN7Z2DtYGMNRvPuXz53CzRe/tsihBbsK49w8x5T5aeKr4HQTb1HCxxRYe5uO"
+    b"HFxg0jmeTuHim0dzThfyFqY4zodL6ZTt5nu/H7zfrL1fI53L+vxDge690nkaxA2enZMlsJ3TJSS69lGWwfZQl6F366gsgrWli3ga8DQpC2Dt6ALe"
+    b"eQKiLIC1pQv44QmIsQDWni5gPOhpVhbAWtUFLHkCEiyANa4L2PYEJFkAa2AX8METkGIBrJVdwG9PwGwu20M24wbw5xt+8SnSlrn/iWzfbg==")
 
 
 # --- safetensors -------------------------------------------------------------------------------------------------
