@@ -18,6 +18,15 @@ def _view_of(r, base, node=None):
     return t
 
 
+def _kw_arg(fname, args, value, name):
+    """Varargs, or the one PyTorch keyword naming them (``x.flip(dims=...)``, ``x.view(size=...)``)."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(f"{fname}() got multiple values for argument '{name}'")
+    return (value,)
+
+
 def _shape_arg(shape):
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
         shape = tuple(shape[0])
@@ -53,9 +62,9 @@ class ViewBackward0(Node):
         return g.reshape(self.shape)
 
 
-def reshape(input, *shape):
+def reshape(input, *args, shape=None):
     """Same data with a new shape (a view when possible); one dim may be -1."""
-    shape = _infer(_shape_arg(shape), input._data.size, input._data.shape)
+    shape = _infer(_shape_arg(_kw_arg('reshape', args, shape, 'shape')), input._data.size, input._data.shape)
     a = input._data
     if shape == a.shape:
         r = a.view()
@@ -68,8 +77,9 @@ def reshape(input, *shape):
     return _view_of(r, input)
 
 
-def view(input, *shape):
+def view(input, *shape, size=None, dtype=None):
     """A view with a new shape; a dtype argument reinterprets the bytes."""
+    shape = _kw_arg('view', _kw_arg('view', shape, dtype, 'dtype'), size, 'size')
     if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, str, type)) and not isinstance(shape[0], tuple):
         d = dtypes.to_dtype(shape[0])
         return _view_of(input._data.view(d.np), input)
@@ -128,9 +138,9 @@ class PermuteBackward0(Node):
         return g.permute(self.inv)
 
 
-def permute(input, *dims):
+def permute(input, *args, dims=None):
     """Reorder dims (a view)."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(_kw_arg('permute', args, dims, 'dims'))
     nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -234,9 +244,9 @@ class ExpandBackward0(Node):
         return sum_to(g, self.shape)
 
 
-def expand(input, *sizes):
+def expand(input, *sizes, size=None):
     """Broadcast to a larger size (a read-only view); -1 keeps a dim."""
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(_kw_arg('expand', sizes, size, 'size'))
     sh = input._data.shape
     if len(sizes) < len(sh):
         raise RuntimeError(f"expand(torch.FloatTensor{{{list(sh)}}}, size={list(sizes)}): the number of sizes "
@@ -536,8 +546,9 @@ class FlipBackward0(Node):
         return g.flip(self.dims)
 
 
-def flip(input, *dims):
+def flip(input, *args, dims=None):
     """Reverse the order along ``dims`` (copies, like PyTorch)."""
+    dims = _kw_arg('flip', args, dims, 'dims')
     dims = _shape_arg(dims) if dims else ()
     nd = input._data.ndim
     dims = tuple(norm_dim(d, nd) for d in dims)
@@ -611,9 +622,9 @@ class RepeatBackward0(Node):
         return g.reshape(sh)
 
 
-def repeat(input, *sizes):
+def repeat(input, *sizes, repeats=None):
     """Tile the tensor ``sizes`` times along each dim."""
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(_kw_arg('repeat', sizes, repeats, 'repeats'))
     if len(sizes) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
