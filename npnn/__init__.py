@@ -13,7 +13,7 @@ from .tensor import Tensor, Size
 from .creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, zeros_like, ones_like,
                        empty_like, full_like, eye, arange, linspace, logspace, rand, randn, randint, randperm,
                        normal, bernoulli, multinomial, poisson, rand_like, randn_like, randint_like, scalar_tensor,
-                       empty_strided, complex, polar)
+                       empty_strided, complex, polar, tril_indices, triu_indices)
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
     is_inference_mode_enabled
 from .autograd.ops import *  # noqa: F401,F403  (the op functions: npnn.exp, npnn.cat, ...)

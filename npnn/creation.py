@@ -163,6 +163,15 @@ def _shape(size):
     return tuple(out)
 
 
+def _size_kw(args, size):
+    """``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError("got multiple values for argument 'size'")
+    return (size,)
+
+
 def _float_or(dtype):
     d = dtypes.to_dtype(dtype)
     return d if d is not None else dtypes.get_default_dtype()
@@ -181,19 +190,22 @@ def _filled(fill, size, dtype, device, requires_grad):
     return _finish(arr, requires_grad)
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of zeros of the given shape."""
+    size = _size_kw(args, size)
     return _filled(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def ones(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of ones of the given shape."""
+    size = _size_kw(args, size)
     return _filled(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+def empty(*args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
     """An uninitialised tensor of the given shape."""
+    size = _size_kw(args, size)
     return _filled(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
@@ -238,6 +250,30 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     m = n if m is None else m
     return _filled(lambda xp, s, d: xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
+
+
+def _tri_indices(name, which, row, col, offset, dtype, device):
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    d = dtypes.to_dtype(dtype) or dtypes.int64
+    if d.is_floating_point or d.is_complex or d == dtypes.bool_:
+        from .autograd.ops._util import scalar_type_name
+        raise NotImplementedError(f'"{name}" not implemented for \'{scalar_type_name(d.np)}\'')
+    xp = xp_for(_dev(device))
+    r, c = getattr(xp, which)(row, offset, col)
+    return _finish(xp.stack([r, c]).astype(d.np), False)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Row and column indices (a 2 x N tensor, row-major order) of the lower triangle of a row x col matrix."""
+    return _tri_indices('tril_indices', 'tril_indices', row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Row and column indices (a 2 x N tensor, row-major order) of the upper triangle of a row x col matrix."""
+    return _tri_indices('triu_indices', 'triu_indices', row, col, offset, dtype, device)
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -324,15 +360,17 @@ def _normal_draw(rng, shape, dt, gpu):
     return rng.standard_normal(shape, dtype=np.float32).astype(dt)
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """Uniform samples on ``[0, 1)``."""
+    size = _size_kw(args, size)
     return _random(_uniform_draw, size, generator, dtype, device, requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """Standard normal samples."""
+    size = _size_kw(args, size)
     return _random(_normal_draw, size, generator, dtype, device, requires_grad)
 
 
