@@ -45,3 +45,110 @@ def test_optimizers_step_zero_dim_parameter(name, kw, device):
     assert tuple(nshape) == tuple(tshape) == ()
     np.testing.assert_allclose(np_, tp, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(nq, tq, rtol=1e-5, atol=1e-6)
+
+
+def _both(fn, device):
+    """``fn(lib, dev)`` on PyTorch (cpu) and npnn (``device``), as NumPy arrays."""
+    t = fn(torch, 'cpu')
+    n = fn(npnn, device)
+    return t.detach().cpu().numpy(), n.detach().cpu().numpy()
+
+
+_X = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+
+_KEYWORD_FORMS = {
+    'flip_fn': lambda L, x: L.flip(x, dims=[0, 2]),
+    'flip_method': lambda L, x: x.flip(dims=(1,)),
+    'permute_fn': lambda L, x: L.permute(x, dims=(2, 0, 1)),
+    'permute_method': lambda L, x: x.permute(dims=[1, 0, 2]),
+    'reshape': lambda L, x: x.reshape(shape=(4, -1)),
+    'reshape_fn': lambda L, x: L.reshape(x, shape=(-1,)),
+    'view': lambda L, x: x.view(size=(6, 4)),
+    'expand': lambda L, x: x[:, :1].expand(size=(2, 5, 4)),
+    'repeat': lambda L, x: x.repeat(repeats=(1, 2, 1)),
+}
+
+
+@pytest.mark.parametrize('form', list(_KEYWORD_FORMS))
+def test_shape_ops_accept_pytorch_keyword(form, device):
+    fn = _KEYWORD_FORMS[form]
+
+    def run(L, dev):
+        x = L.tensor(_X, device=dev, requires_grad=True)
+        y = fn(L, x)
+        (y * L.arange(y.numel(), device=dev, dtype=L.float32).reshape(y.shape)).sum().backward()
+        return L.cat([y.detach().flatten(), x.grad.flatten()])
+    t, n = _both(run, device)
+    np.testing.assert_array_equal(n, t)
+
+
+def test_shape_keyword_and_positional_together_is_an_error():
+    x = npnn.zeros(2, 3)
+    with pytest.raises(TypeError, match='multiple values'):
+        x.flip(0, dims=[1])
+    with pytest.raises(TypeError, match='multiple values'):
+        x.view(6, size=(6,))
+
+
+@pytest.mark.parametrize('name', ['zeros', 'ones', 'empty', 'rand', 'randn'])
+def test_creation_accepts_size_keyword(name, device):
+    for L, dev in ((torch, 'cpu'), (npnn, device)):
+        t = getattr(L, name)(size=(2, 3), dtype=L.float64, device=dev)
+        assert tuple(t.shape) == (2, 3) and t.dtype == L.float64
+    if name in ('zeros', 'ones'):
+        t, n = _both(lambda L, dev: getattr(L, name)(size=[3], device=dev), device)
+        np.testing.assert_array_equal(n, t)
+    with pytest.raises(TypeError, match='multiple values'):
+        getattr(npnn, name)(2, size=(2,))
+
+
+@pytest.mark.parametrize('fname', ['tril_indices', 'triu_indices'])
+@pytest.mark.parametrize('args', [(3, 3), (3, 3, -1), (4, 2, 1), (2, 5, -3), (0, 3), (3, 3, 5), (3, 3, -5)])
+def test_tri_indices_match_torch(fname, args, device):
+    t, n = _both(lambda L, dev: getattr(L, fname)(*args, device=dev), device)
+    assert n.dtype == t.dtype == np.int64
+    np.testing.assert_array_equal(n, t)
+    t, n = _both(lambda L, dev: getattr(L, fname)(*args[:2], offset=1, dtype=L.int32, device=dev), device)
+    assert n.dtype == np.int32
+    np.testing.assert_array_equal(n, t)
+
+
+def test_tri_indices_errors():
+    with pytest.raises(RuntimeError, match='row must be non-negative'):
+        npnn.tril_indices(-1, 3)
+    with pytest.raises(RuntimeError, match='col must be non-negative'):
+        npnn.triu_indices(3, -2)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+        npnn.tril_indices(3, 3, dtype=npnn.float32)
+
+
+def test_tril_indices_index_a_matrix_like_torch(device):
+    # the usual use: gather the strict lower triangle of a pairwise matrix, with gradients
+    def run(L, dev):
+        m = L.tensor(_X[0, :3, :3], device=dev, requires_grad=True)
+        i, j = L.tril_indices(3, 3, offset=-1, device=dev)
+        v = m[i, j]
+        (v * L.tensor([1., 2., 3.], device=dev)).sum().backward()
+        return L.cat([v.detach(), m.grad.flatten()])
+    t, n = _both(run, device)
+    np.testing.assert_array_equal(n, t)
+
+
+@pytest.mark.parametrize('case', range(5))
+def test_isin_matches_torch(case, device):
+    def run(L, dev):
+        a = L.tensor([[1, 2, 5], [3, 4, 2]], device=dev)
+        f = L.tensor([1., 2., 3.], device=dev)
+        return [lambda: L.isin(a, L.tensor([2, 4], device=dev)),
+                lambda: L.isin(a, L.tensor([2, 4], device=dev), invert=True),
+                lambda: L.isin(f, 2.0),
+                lambda: L.isin(3, L.tensor([3, 1], device=dev)),
+                lambda: L.isin(elements=a, test_elements=L.tensor([5.0], device=dev), assume_unique=True)][case]()
+    t, n = _both(run, device)
+    assert n.dtype == t.dtype == np.bool_
+    np.testing.assert_array_equal(n, t)
+
+
+def test_isin_needs_a_tensor():
+    with pytest.raises(TypeError):
+        npnn.isin(1, 2)

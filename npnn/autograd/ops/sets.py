@@ -1,4 +1,4 @@
-"""Set and counting ops: unique, unique_consecutive, bincount, histc, histogram, searchsorted, bucketize.
+"""Set and counting ops: unique, unique_consecutive, bincount, histc, histogram, searchsorted, bucketize, isin.
 
 None of them is differentiable: their outputs are integers or counts (unique's values carry no gradient,
 like PyTorch's).
@@ -12,7 +12,7 @@ from ._util import make, norm_dim, Tensor, to_tensor_like
 from ...backend import dtypes
 from ...backend.device import array_module
 
-__all__ = ['unique', 'unique_consecutive', 'bincount', 'histc', 'histogram', 'searchsorted', 'bucketize']
+__all__ = ['unique', 'unique_consecutive', 'bincount', 'histc', 'histogram', 'searchsorted', 'bucketize', 'isin']
 
 histogram_result = collections.namedtuple('histogram', ['hist', 'bin_edges'])
 
@@ -281,3 +281,18 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     if not isinstance(input, Tensor()):
         input = to_tensor_like(input, boundaries)
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """A bool tensor shaped like ``elements``: whether each element occurs in ``test_elements``."""
+    T = Tensor()
+    if not isinstance(elements, T) and not isinstance(test_elements, T):
+        raise TypeError("isin() received an invalid combination of arguments: at least one of 'elements' and "
+                        "'test_elements' must be a Tensor")
+    if not isinstance(elements, T):
+        elements = to_tensor_like(elements, test_elements)
+    if not isinstance(test_elements, T):
+        test_elements = to_tensor_like(test_elements, elements)
+    xp = array_module(elements._data)
+    r = xp.isin(elements._data, test_elements._data, assume_unique=assume_unique, invert=invert)
+    return make(xp.asarray(r))
