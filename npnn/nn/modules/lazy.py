@@ -104,6 +104,8 @@ class LazyModuleMixin:
 
     def _infer_parameters(self, module, args, kwargs=None):
         """Forward pre-hook of the first call: initialise, drop the lazy hooks, become ``cls_to_become``."""
+        if '_initialize_hook' not in module.__dict__:
+            return  # done by an earlier call that a later pre-hook aborted; the hook's removal is pending
         module.initialize_parameters(*args, **(kwargs or {}))
         if module.has_uninitialized_params():
             raise RuntimeError(f'module {self._get_name()} has not been fully initialized')
