@@ -292,7 +292,8 @@ def test_every_dtype_shape_and_requires_grad_round_trip():
     buf.seek(0)
     r = npnn.load(buf)
     for k, v in obj.items():
-        assert r[k].dtype == v.dtype and r[k].shape == v.shape and np.array_equal(r[k].detach().numpy(), v.detach().numpy())
+        assert r[k].dtype == v.dtype and r[k].shape == v.shape
+        assert np.array_equal(r[k].detach().numpy(), v.detach().numpy())
     assert r['leaf'].requires_grad and r['leaf'].is_leaf and r['nonleaf'].requires_grad and r['nonleaf'].is_leaf
     assert type(r['frozen']) is nn.Parameter and not r['frozen'].requires_grad
     assert not r[str(npnn.float32)].requires_grad

@@ -12,7 +12,6 @@ import numpy as np
 from ..tensor import Tensor, Size, _AUTOGRAD_STATE
 from ..backend import dtypes as _dt
 from ..backend.device import device as _device
-from . import _allow
 from ._legacy import Unpickler
 from ._location import restore_device
 
