@@ -404,8 +404,10 @@ def _bicubic_sample(xp, x, gr, padding_mode, align_corners):
     cx, vx, wx, dwx = _bicubic_taps(xp, gr[..., 0].reshape(n, p), w, padding_mode, align_corners)
     cy, vy, wy, dwy = _bicubic_taps(xp, gr[..., 1].reshape(n, p), h, padding_mode, align_corners)
     flat = (cy[:, :, None, :] * w + cx[:, None, :, :]).reshape(n, 16, p)  # (row tap, column tap) pairs
-    vals = x.reshape(n, ch, h * w)[xp.arange(n)[:, None, None], xp.arange(ch)[None, :, None],
-                                   flat.reshape(n, 1, 16 * p)].reshape(n, ch, 4, 4, p)
+    # gather whole channel vectors from a channels-last copy: far cheaper than a 3-index fancy gather
+    rows_cl = xp.ascontiguousarray(x.reshape(n, ch, h * w).transpose(0, 2, 1)).reshape(n * h * w, ch)
+    vals = rows_cl.take((flat + (xp.arange(n) * (h * w))[:, None, None]).reshape(-1), axis=0)
+    vals = vals.reshape(n, 16 * p, ch).transpose(0, 2, 1).reshape(n, ch, 4, 4, p)
     wt = wy[:, :, None, :] * wx[:, None, :, :]
     if vx is not None:
         valid = vy[:, :, None, :] & vx[:, None, :, :]
