@@ -7,8 +7,9 @@ import npnn
 
 torch = pytest.importorskip('torch')
 
-# PyTorch's own advice about its nested-tensor fast path, irrelevant here
-pytestmark = pytest.mark.filterwarnings('ignore:enable_nested_tensor is True')
+# PyTorch's own advice about its nested-tensor fast path (npnn gives the same), irrelevant here
+pytestmark = [pytest.mark.filterwarnings('ignore:enable_nested_tensor is True'),
+              pytest.mark.filterwarnings('ignore:The PyTorch API of nested tensors')]
 
 
 def _copy_weights(src, dst):
@@ -84,3 +85,166 @@ def test_transformer_init_and_errors():
     enc = npnn.nn.TransformerEncoder(layer, 2)
     assert enc.layers[0].linear1.weight is not enc.layers[1].linear1.weight
     assert len(list(enc.parameters())) == 2 * len(list(layer.parameters()))
+
+
+# --- eval-mode inference with a key-padding mask: PyTorch's nested-tensor path zeroes padded positions ------
+
+def _encoders(nhead=4, norm=True, enable_nested_tensor=True, mask_check=True, **kw):
+    kw = dict(dict(dim_feedforward=24, dropout=0.1, batch_first=True), **kw)
+    torch.manual_seed(3)
+    tmod = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(16, nhead, **kw), 2,
+                                       norm=torch.nn.LayerNorm(16) if norm else None,
+                                       enable_nested_tensor=enable_nested_tensor, mask_check=mask_check)
+    nmod = npnn.nn.TransformerEncoder(npnn.nn.TransformerEncoderLayer(16, nhead, **kw), 2,
+                                      norm=npnn.nn.LayerNorm(16) if norm else None,
+                                      enable_nested_tensor=enable_nested_tensor, mask_check=mask_check)
+    _copy_weights(tmod, nmod)
+    if norm:  # a non-trivial final norm: padded rows then read norm(0) = its bias
+        with torch.no_grad():
+            tmod.norm.bias.normal_()
+        _copy_weights(tmod, nmod)
+    return tmod.eval(), nmod.eval()
+
+
+LEFT_PAD = np.array([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [0, 0, 1, 1, 1]], dtype=bool)
+
+
+def _run_eval(tmod, nmod, x, pad, grad=False, mask=None, src_grad=False, **call):
+    tx, nx = torch.tensor(x), npnn.tensor(x)
+    if src_grad:
+        tx.requires_grad_(True)
+        nx.requires_grad_(True)
+    tp, np_ = (None, None) if pad is None else (torch.tensor(pad), npnn.tensor(pad))
+    tm, nm = (None, None) if mask is None else (torch.tensor(mask), npnn.tensor(mask))
+    if grad:
+        to, no = tmod(tx, tm, tp, **call), nmod(nx, nm, np_, **call)
+    else:
+        with torch.no_grad(), npnn.no_grad():
+            to, no = tmod(tx, tm, tp, **call), nmod(nx, nm, np_, **call)
+    to, no = to.detach().numpy(), no.detach().numpy()
+    np.testing.assert_allclose(no, to, atol=2e-5, rtol=1e-4)
+    return no
+
+
+@pytest.mark.parametrize('norm', [True, False])
+@pytest.mark.parametrize('activation', ['relu', 'gelu'])
+def test_encoder_eval_no_grad_zeroes_padding(norm, activation):
+    tmod, nmod = _encoders(norm=norm, activation=activation)
+    x = np.random.RandomState(4).randn(3, 5, 16).astype(np.float32)
+    out = _run_eval(tmod, nmod, x, LEFT_PAD)
+    padded = out[LEFT_PAD]
+    if norm:
+        np.testing.assert_allclose(padded, np.broadcast_to(tmod.norm.bias.detach().numpy(), padded.shape),
+                                   atol=1e-6)
+    else:
+        assert (padded == 0).all()
+    # the unpadded positions are what the ordinary masked computation gives (it runs when grad is needed)
+    ref = nmod(npnn.tensor(x), src_key_padding_mask=npnn.tensor(LEFT_PAD)).detach().numpy()
+    np.testing.assert_allclose(out[~LEFT_PAD], ref[~LEFT_PAD], atol=2e-5, rtol=1e-4)
+    assert np.abs(ref[LEFT_PAD] - padded).min() > 1e-4  # where the padded rows are computed, not zeroed
+
+
+def test_encoder_training_mode_unchanged():
+    tmod, nmod = _encoders(norm=False, dropout=0.0)
+    tmod.train(), nmod.train()
+    x = np.random.RandomState(4).randn(3, 5, 16).astype(np.float32)
+    out = _run_eval(tmod, nmod, x, LEFT_PAD)
+    assert np.abs(out[LEFT_PAD]).min() > 1e-3
+
+
+def test_encoder_fast_path_needs_no_grad():
+    tmod, nmod = _encoders(norm=False)
+    x = np.random.RandomState(5).randn(3, 5, 16).astype(np.float32)
+    out = _run_eval(tmod, nmod, x, LEFT_PAD, grad=True)  # parameters require grad: the ordinary path
+    assert np.abs(out[LEFT_PAD]).min() > 1e-3
+    out = _run_eval(tmod, nmod, x, LEFT_PAD, grad=True, src_grad=True)
+    assert np.abs(out[LEFT_PAD]).min() > 1e-3
+    for m in (tmod, nmod):
+        m.requires_grad_(False)
+    out = _run_eval(tmod, nmod, x, LEFT_PAD, grad=True)  # nothing requires grad: nested path again
+    assert (out[LEFT_PAD] == 0).all()
+
+
+def test_encoder_fast_path_mask_variants():
+    x = np.random.RandomState(6).randn(3, 5, 16).astype(np.float32)
+    holes = np.array([[0, 1, 0, 1, 0], [0, 0, 0, 0, 0], [1, 0, 0, 1, 1]], dtype=bool)  # not left-aligned
+    tmod, nmod = _encoders(norm=False)
+    out = _run_eval(tmod, nmod, x, holes)  # mask_check: ordinary path, nothing zeroed
+    assert np.abs(out[holes]).min() > 1e-3
+    tmod, nmod = _encoders(norm=False, mask_check=False)
+    out = _run_eval(tmod, nmod, x, holes)  # unchecked: each row keeps its first (count of unpadded) positions
+    kept = np.arange(5)[None] < (~holes).sum(1, keepdims=True)
+    assert (out[~kept] == 0).all() and np.abs(out[kept]).min() > 1e-3
+    tmod, nmod = _encoders(norm=True)
+    fpad = np.zeros((3, 5), dtype=np.float32)
+    fpad[0, 3:] = -np.inf
+    fpad[2, 2:] = -1.0  # any non-zero float entry drops the position on that path
+    _run_eval(tmod, nmod, x, fpad)
+    allpad = LEFT_PAD.copy()
+    allpad[1] = True
+    out = _run_eval(tmod, nmod, x, allpad)
+    np.testing.assert_allclose(out[1], np.broadcast_to(tmod.norm.bias.detach().numpy(), (5, 16)), atol=1e-6)
+    # with an attention mask as well, or without a padding mask, the ordinary path runs
+    causal = np.triu(np.ones((5, 5), dtype=bool), 1)
+    out = _run_eval(tmod, nmod, x, LEFT_PAD, mask=causal)
+    assert np.abs(out[LEFT_PAD] - tmod.norm.bias.detach().numpy()).min() > 1e-4
+    _run_eval(tmod, nmod, x, None)
+
+
+@pytest.mark.parametrize('case', ['disabled', 'seq_first', 'norm_first', 'odd_heads', 'callable_act', 'no_bias'])
+def test_encoder_without_nested_path(case):
+    import warnings
+    kw = {'disabled': dict(enable_nested_tensor=False), 'seq_first': dict(batch_first=False),
+          'norm_first': dict(norm_first=True), 'odd_heads': dict(nhead=1),
+          'callable_act': dict(activation=lambda t: t.tanh()), 'no_bias': dict(bias=False)}[case]
+    layer_kw = dict(dict(dim_feedforward=24, batch_first=True), **kw)
+    nhead = layer_kw.pop('nhead', 4)
+    enc_kw = {'enable_nested_tensor': layer_kw.pop('enable_nested_tensor', True)}
+    messages = []
+    for lib in (torch, npnn):
+        layer = lib.nn.TransformerEncoderLayer(16, nhead, **layer_kw)
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter('always')
+            enc = lib.nn.TransformerEncoder(layer, 2, **enc_kw)
+        messages.append([str(w.message) for w in rec])
+        assert enc.use_nested_tensor is False and enc.enable_nested_tensor is enc_kw['enable_nested_tensor']
+    assert messages[0] == messages[1]  # the same construction warning as PyTorch, naming the same reason
+    assert len(messages[0]) == (0 if case == 'disabled' else 1)
+    tmod, nmod = _encoders(norm=False, **kw)
+    x = np.random.RandomState(7).randn(3, 5, 16).astype(np.float32)
+    if case == 'seq_first':
+        x = x.transpose(1, 0, 2).copy()
+    out = _run_eval(tmod, nmod, x, LEFT_PAD)
+    padded = out.transpose(1, 0, 2)[LEFT_PAD] if case == 'seq_first' else out[LEFT_PAD]
+    assert np.abs(padded).min() > 1e-4
+
+
+def test_encoder_layer_alone_keeps_padded_rows():
+    tmod, nmod = _encoders(norm=False)
+    x = np.random.RandomState(8).randn(3, 5, 16).astype(np.float32)
+    out = _run_eval(tmod.layers[0], nmod.layers[0], x, LEFT_PAD)
+    assert np.abs(out[LEFT_PAD]).min() > 1e-3
+    assert nmod.layers[0].activation_relu_or_gelu == tmod.layers[0].activation_relu_or_gelu == 1
+
+
+def test_full_transformer_eval_batch_first_padding():
+    kw = dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16,
+              batch_first=True)
+    torch.manual_seed(1)
+    tmod = torch.nn.Transformer(**kw).eval()
+    nmod = npnn.nn.Transformer(**kw).eval()
+    _copy_weights(tmod, nmod)
+    with torch.no_grad():
+        tmod.encoder.norm.bias.normal_()
+    _copy_weights(tmod, nmod)
+    rs = np.random.RandomState(9)
+    src, tgt = rs.randn(2, 6, 8).astype(np.float32), rs.randn(2, 4, 8).astype(np.float32)
+    pad = np.zeros((2, 6), dtype=bool)
+    pad[0, 4:] = True
+    with torch.no_grad(), npnn.no_grad():
+        to = tmod(torch.tensor(src), torch.tensor(tgt), src_key_padding_mask=torch.tensor(pad))
+        no = nmod(npnn.tensor(src), npnn.tensor(tgt), src_key_padding_mask=npnn.tensor(pad))
+        # the decoder sees the zeroed memory rows unless they are masked for it too
+        assert not np.allclose(
+            tmod(torch.tensor(src), torch.tensor(tgt)).numpy()[0], to.numpy()[0], atol=1e-4)
+    np.testing.assert_allclose(no.numpy(), to.numpy(), atol=2e-5, rtol=1e-4)
