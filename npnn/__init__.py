@@ -22,7 +22,7 @@ from ._tensor_str import set_printoptions
 from . import autograd
 from . import nn, optim, data, utils, amp, cuda, jit, multiprocessing, testing  # noqa: E402
 from .amp import autocast  # noqa: E402
-from . import linalg, fft, distributions, quasirandom, backends, special, __config__  # noqa: E402
+from . import linalg, fft, distributions, quasirandom, backends, special, func, __config__  # noqa: E402
 from .spectral import *  # noqa: F401,F403,E402
 from .linalg._toplevel import (inverse, det, logdet, slogdet, pinverse, qr, svd, lu, lu_unpack, lu_solve,  # noqa
                                cholesky, cholesky_solve, cholesky_inverse, matrix_power, matrix_exp,

@@ -228,3 +228,104 @@ def test_xlogy_zero_input_edges_match_torch(device):
         return L.cat([r.detach(), x.grad, y.grad])
     t, n = _both(run, device)
     np.testing.assert_array_equal(n, t)
+
+
+def _mlp(L, dev):
+    m = L.nn.Sequential(L.nn.Linear(3, 4), L.nn.Tanh(), L.nn.Linear(4, 1), L.nn.BatchNorm1d(1)).to(dev)
+    with L.no_grad():
+        for p in m.parameters():
+            p.copy_(L.tensor(np.linspace(-1, 1, p.numel(), dtype=np.float32).reshape(p.shape)))
+    return m
+
+
+_XS = np.linspace(-1, 2, 12, dtype=np.float32).reshape(4, 3)
+
+
+def test_func_functional_call_and_maml_step_match_torch(device):
+    def run(L, dev):
+        m = _mlp(L, dev).eval()
+        x = L.tensor(_XS, device=dev)
+        params = {k: v for k, v in m.named_parameters()}
+        # substitute buffers: eval-mode BatchNorm normalises with these, not with the module's own
+        buffers = {k: v + 0.5 if v.is_floating_point() else v for k, v in m.named_buffers()}
+
+        def loss(p, xb):
+            return L.func.functional_call(m, (p, buffers), (xb,)).pow(2).mean()
+        g = L.func.grad(loss)(params, x)
+        fast = {k: v - 0.1 * g[k] for k, v in params.items()}
+        outer = loss(fast, x)
+        outer.backward()                      # second-order: through the inner gradient
+        out = [outer.detach().reshape(1)] + [g[k].flatten() for k in sorted(g)]
+        out += [m.get_parameter(k).grad.flatten() for k in sorted(params)]
+        out += [m[3].running_mean, m[3].running_var]             # untouched
+        return L.cat([o.detach() for o in out])
+    t, n = _both(run, device)
+    np.testing.assert_allclose(n, t, rtol=1e-4, atol=1e-6)
+
+
+def test_func_functional_call_restores_and_checks():
+    m = npnn.nn.Linear(2, 1)
+    w = m.weight
+    with pytest.raises(RuntimeError, match='shapes cannot be multiplied'):
+        npnn.func.functional_call(m, {'weight': npnn.zeros(1, 5)}, npnn.ones(1, 2))   # shape error inside
+    assert m.weight is w and isinstance(m.weight, npnn.nn.Parameter)
+    y = npnn.func.functional_call(m, {'weight': npnn.zeros(1, 2), 'bias': npnn.ones(1)}, npnn.ones(3, 2))
+    assert y.tolist() == [[1.0]] * 3 and m.weight is w
+    with pytest.raises(RuntimeError, match='missing keys'):
+        npnn.func.functional_call(m, {'weight': npnn.zeros(1, 2)}, npnn.ones(1, 2), strict=True)
+    with pytest.raises(ValueError, match='multiple dictionaries'):
+        npnn.func.functional_call(m, ({'bias': npnn.ones(1)}, {'bias': npnn.ones(1)}), npnn.ones(1, 2))
+
+
+def test_func_grad_transforms_match_torch(device):
+    def run(L, dev):
+        t = L.tensor([0.5, 1.0, -0.3], device=dev)
+        f = lambda v: (v.sin() * v).sum()
+        outs = [L.func.grad(f)(t),
+                L.func.grad(lambda v: L.func.grad(f)(v).sum())(t),       # grad of grad
+                L.func.grad_and_value(f)(t)[1].reshape(1)]
+        ga, gb = L.func.grad(lambda a, b: (a * b.exp()).sum(), argnums=(0, 1))(t, t * 2)
+        g, aux = L.func.grad(lambda v: ((v ** 2).sum(), v.mean()), has_aux=True)(t)
+        gl = L.func.grad(lambda xs: (xs[0] * xs[1]).sum())([t, t + 1])
+        outs += [ga, gb, g, aux.reshape(1), gl[0], gl[1]]
+        outs.append(L.func.jacrev(lambda v: v.sin() * v[0])(t).flatten())
+        outs.append(L.func.jacfwd(lambda a, b: a * b, argnums=1)(t, t + 1).flatten())
+        outs.append(L.func.hessian(lambda v: (v ** 3).sum() * v[1])(t).flatten())
+        val, fn = L.func.vjp(lambda v: v * v.sum(), t)
+        outs += [val, fn(L.tensor([1., 2., 3.], device=dev))[0]]
+        return L.cat(outs)
+    t, n = _both(run, device)
+    np.testing.assert_allclose(n, t, rtol=1e-5, atol=1e-6)
+    with pytest.raises(RuntimeError, match='scalar'):
+        npnn.func.grad(lambda v: v * 2)(npnn.ones(2))
+
+
+def test_func_vmap_and_per_sample_grads_match_torch(device):
+    def run(L, dev):
+        m = _mlp(L, dev)[:3]
+        x = L.tensor(_XS, device=dev)
+        params = {k: v.detach() for k, v in m.named_parameters()}
+
+        def loss(p, xi):
+            return L.func.functional_call(m, p, (xi.unsqueeze(0),)).pow(2).sum()
+        per = L.func.vmap(L.func.grad(loss), in_dims=(None, 0))(params, x)
+        mm = L.func.vmap(lambda a, b: a @ b, in_dims=(0, None))(x.reshape(2, 2, 3), x.T)
+        a, b = L.func.vmap(lambda r: (r.sum(), r * 2), out_dims=(0, 1))(x)
+        nested = L.func.vmap(L.func.vmap(lambda u, v: u * v))(x, x + 1)
+        return L.cat([per[k].flatten() for k in sorted(per)] + [mm.flatten(), a, b.flatten(), nested.flatten()])
+    t, n = _both(run, device)
+    np.testing.assert_allclose(n, t, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match='same size'):
+        npnn.func.vmap(lambda u, v: u + v)(npnn.ones(2), npnn.ones(3))
+
+
+def test_func_stack_module_state_matches_torch():
+    torch.manual_seed(0)
+    npnn.manual_seed(0)
+    for L in (torch, npnn):
+        models = [L.nn.Linear(3, 2) for _ in range(4)]
+        params, buffers = L.func.stack_module_state(models)
+        assert sorted(params) == ['bias', 'weight'] and buffers == {}
+        assert tuple(params['weight'].shape) == (4, 2, 3)
+        assert params['weight'].requires_grad and params['weight'].is_leaf
+        np.testing.assert_array_equal(params['bias'][2].detach().numpy(), models[2].bias.detach().numpy())
