@@ -10,6 +10,11 @@ from .autograd import ops as _ops
 from .autograd.node import Node
 
 
+
+def _not_comparable(other):
+    """True for operands a Tensor comparison does not take (None, str, dtype objects, arbitrary objects)."""
+    return not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple))
+
 class Tensor:
     """A multi-dimensional array with autograd, like ``torch.Tensor``.
 
@@ -637,23 +642,25 @@ class Tensor:
     def __rshift__(self, other):
         return Tensor._make(self._data >> (other._data if isinstance(other, Tensor) else other))
 
+    # Against None, a string or another non-numeric object PyTorch's comparisons return NotImplemented, so
+    # ``t == None`` is False, ``t in (None, 'auto')`` works and ``t < 'x'`` raises Python's TypeError.
     def __eq__(self, other):
-        return _ops.eq(self, other)
+        return NotImplemented if _not_comparable(other) else _ops.eq(self, other)
 
     def __ne__(self, other):
-        return _ops.ne(self, other)
+        return NotImplemented if _not_comparable(other) else _ops.ne(self, other)
 
     def __lt__(self, other):
-        return _ops.lt(self, other)
+        return NotImplemented if _not_comparable(other) else _ops.lt(self, other)
 
     def __le__(self, other):
-        return _ops.le(self, other)
+        return NotImplemented if _not_comparable(other) else _ops.le(self, other)
 
     def __gt__(self, other):
-        return _ops.gt(self, other)
+        return NotImplemented if _not_comparable(other) else _ops.gt(self, other)
 
     def __ge__(self, other):
-        return _ops.ge(self, other)
+        return NotImplemented if _not_comparable(other) else _ops.ge(self, other)
 
     def __getitem__(self, key):
         return _ops.getitem(self, key)
