@@ -16,6 +16,7 @@ from .creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empt
                        empty_strided, complex, polar, tril_indices, triu_indices)
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
     is_inference_mode_enabled
+from .autograd.grad_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled
 from .autograd.ops import *  # noqa: F401,F403  (the op functions: npnn.exp, npnn.cat, ...)
 from .autograd.ops import TENSOR_METHODS as _TM, INPLACE_METHODS as _IM
 from ._tensor_str import set_printoptions

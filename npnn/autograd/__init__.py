@@ -1,6 +1,6 @@
 """Autograd: the tape-ordered engine, grad modes, custom Functions, gradcheck and functional transforms."""
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
-                        is_inference_mode_enabled)
+                        is_inference_mode_enabled, detect_anomaly, set_detect_anomaly)
 from .functions import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .node import Node

@@ -4,7 +4,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-from ..backend.device import on_device
+from ..backend.device import on_device, array_module
 
 from .grad_mode import state
 from .node import Node
@@ -88,6 +88,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
             if len(in_grads) != len(nxt):
                 raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients (expected "
                                    f"{len(nxt)}, got {len(in_grads)})")
+            if state.anomaly and state.anomaly_check_nan:
+                _check_nan(node, in_grads)
             for e, g in zip(nxt, in_grads):
                 if e is None or g is None:
                     continue
@@ -217,6 +219,12 @@ def _push(e, g, buffers, heap, leaf_grads, add):
 
 
 _MISSING = object()
+
+
+def _check_nan(node, in_grads):
+    for i, g in enumerate(in_grads):
+        if g is not None and array_module(g._data).isnan(g._data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
 _ndarray = np.ndarray
 
 

@@ -6,6 +6,8 @@ import threading
 class _State(threading.local):
     enabled = True
     inference = False
+    anomaly = False
+    anomaly_check_nan = True
 
 
 state = _State()
@@ -128,4 +130,53 @@ class inference_mode(_Mode):
 
     def __exit__(self, *exc):
         state.enabled, state.inference = self.prev
+        return False
+
+
+def is_anomaly_enabled():
+    """True inside ``detect_anomaly`` / after ``set_detect_anomaly(True)``."""
+    return state.anomaly
+
+
+def is_anomaly_check_nan_enabled():
+    return state.anomaly_check_nan
+
+
+class detect_anomaly(_Mode):
+    """Within the block (or decorated function) backward raises as soon as a node returns nan gradients.
+
+    npnn keeps no forward tracebacks: the error names the node whose backward produced the nan.
+    """
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def _args(self):
+        return (self.check_nan,)
+
+    def __enter__(self):
+        self.prev = (state.anomaly, state.anomaly_check_nan)
+        state.anomaly, state.anomaly_check_nan = True, self.check_nan
+
+    def __exit__(self, *exc):
+        state.anomaly, state.anomaly_check_nan = self.prev
+        return False
+
+
+class set_detect_anomaly(_Mode):
+    """Turn anomaly detection on or off; as a function call, or scoped as a context manager."""
+
+    def __init__(self, mode, check_nan=True):
+        self.prev = (state.anomaly, state.anomaly_check_nan)
+        self.mode, self.check_nan = bool(mode), check_nan
+        state.anomaly, state.anomaly_check_nan = self.mode, check_nan
+
+    def _args(self):
+        return (self.mode, self.check_nan)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        state.anomaly, state.anomaly_check_nan = self.prev
         return False

@@ -329,3 +329,54 @@ def test_func_stack_module_state_matches_torch():
         assert tuple(params['weight'].shape) == (4, 2, 3)
         assert params['weight'].requires_grad and params['weight'].is_leaf
         np.testing.assert_array_equal(params['bias'][2].detach().numpy(), models[2].bias.detach().numpy())
+
+
+def test_compare_with_none_and_strings_like_torch(device):
+    for L, dev in ((torch, 'cpu'), (npnn, device)):
+        t = L.tensor([1.0, 2.0], device=dev)
+        assert (t == None) is False and (t != None) is True       # noqa: E711
+        assert (t == 'auto') is False and (t != 'auto') is True
+        assert t not in (None, 'auto')
+        assert (t == L.float32) is False
+        with pytest.raises(TypeError, match="'<' not supported"):
+            t < 'x'
+        with pytest.raises(TypeError):
+            t >= None
+        assert (t == 2.0).tolist() == [False, True]
+        assert (t > np.float32(1.5)).tolist() == [False, True]
+
+
+def test_detect_anomaly_names_the_nan_node_like_torch(device):
+    msgs = []
+    for L, dev in ((torch, 'cpu'), (npnn, device)):
+        x = L.tensor([0.0, 1.0], device=dev, requires_grad=True)
+        with L.autograd.detect_anomaly():
+            assert L.is_anomaly_enabled()
+            for f in (lambda: (x.sqrt() * 0).sum(), lambda: (x / x).sum()):
+                with pytest.raises(RuntimeError) as e:
+                    f().backward()
+                msgs.append(str(e.value).split('\n')[0])
+        assert not L.is_anomaly_enabled()
+        # outside the mode nan gradients pass silently
+        (x.sqrt() * 0).sum().backward()
+        assert np.isnan(x.grad.detach().cpu().numpy()[0])
+        with L.autograd.set_detect_anomaly(True, check_nan=False):
+            assert L.is_anomaly_enabled() and not L.is_anomaly_check_nan_enabled()
+            (x.sqrt() * 0).sum().backward()
+        assert not L.is_anomaly_enabled()
+    assert msgs[:2] == msgs[2:] == ["Function 'SqrtBackward0' returned nan values in its 0th output.",
+                                    "Function 'DivBackward0' returned nan values in its 1th output."]
+
+
+def test_set_detect_anomaly_as_a_call_and_decorator():
+    npnn.autograd.set_detect_anomaly(True)
+    try:
+        assert npnn.is_anomaly_enabled()
+    finally:
+        npnn.autograd.set_detect_anomaly(False)
+    assert not npnn.is_anomaly_enabled()
+
+    @npnn.autograd.detect_anomaly()
+    def inside():
+        return npnn.is_anomaly_enabled()
+    assert inside() is True and not npnn.is_anomaly_enabled()
