@@ -231,7 +231,7 @@ def _rebuild_uninitialized(cls, requires_grad, dev, dt, state):
 
 
 # Tensor methods a placeholder may use: queries of dtype/device and the conversions above.
-_ALLOWED = frozenset('''size is_complex is_floating_point is_signed get_device requires_grad_ materialize copy_
+_ALLOWED = frozenset('''size is_complex is_floating_point is_signed get_device requires_grad_ copy_
     long int short char byte bool __class__ __deepcopy__ __delattr__ __dir__ __getattribute__ __getstate__
     __hash__ __init__ __init_subclass__ __new__ __reduce__ __reduce_ex__ __repr__ __setattr__ __sizeof__
     __subclasshook__ __str__ __format__ __setstate__'''.split())
