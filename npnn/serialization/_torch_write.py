@@ -128,8 +128,7 @@ class _Storages:
                 st = entry[1]
             return st, off, tuple(arr.shape), strides
         own = arr.copy(order='C')  # (np.ascontiguousarray would make a 0-d array 1-d)
-        strides = tuple(s // max(own.dtype.itemsize, 1) for s in own.strides) if own.size else \
-            tuple(int(np.prod(own.shape[i + 1:], dtype=np.int64)) for i in range(own.ndim))
+        strides = tuple(s // own.dtype.itemsize for s in own.strides)
         return self._new(own.reshape(-1), location), 0, tuple(arr.shape), strides
 
 
