@@ -380,6 +380,24 @@ def test_map_location_callable_sees_each_tensor_of_a_shared_storage():
     assert np.array_equal(r[1].numpy(), [6, 8, 10])
 
 
+def test_deeply_nested_modules_save_like_pickle_does():
+    import sys
+    lin = m = nn.Linear(2, 2)
+    for _ in range(150):  # pickle.dumps manages this depth; the writer must too
+        m = nn.Sequential(m)
+    pickle.dumps(m, 2)
+    limit = sys.getrecursionlimit()
+    buf = io.BytesIO()
+    npnn.save(m, buf)
+    assert sys.getrecursionlimit() == limit
+    buf.seek(0)
+    r = npnn.load(buf, weights_only=False)
+    inner = r
+    for _ in range(150):
+        inner = inner[0]
+    assert type(inner) is nn.Linear and np.array_equal(inner.weight.detach().numpy(), lin.weight.detach().numpy())
+
+
 # --- the first npnn format ---------------------------------------------------------------------------------------
 
 def _check_legacy_object(r):

@@ -19,6 +19,7 @@ import collections
 import io
 import pickle
 import struct
+import sys
 import zipfile
 
 import numpy as np
@@ -217,7 +218,14 @@ def save_torch(obj, fh, protocol):
     """Write ``obj`` as a PyTorch zip checkpoint into the writable binary file ``fh``."""
     storages = _Storages()
     buf = io.BytesIO()
-    _Pickler(buf, protocol, storages).dump(obj)
+    # the pure-Python pickler spends up to four frames per nesting level where the C one spends one: allow
+    # as deep an object (nested modules, containers) as pickle.dump/torch.save would
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(4 * limit)
+    try:
+        _Pickler(buf, protocol, storages).dump(obj)
+    finally:
+        sys.setrecursionlimit(limit)
     with zipfile.ZipFile(fh, 'w', compression=zipfile.ZIP_STORED, allowZip64=True) as z:
         _entry(z, f'{ARCHIVE}/data.pkl', buf.getvalue())
         _entry(z, f'{ARCHIVE}/.format_version', b'1')
