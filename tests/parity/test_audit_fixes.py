@@ -380,3 +380,58 @@ def test_set_detect_anomaly_as_a_call_and_decorator():
     def inside():
         return npnn.is_anomaly_enabled()
     assert inside() is True and not npnn.is_anomaly_enabled()
+
+
+_Y = np.array([[0.5, 1.0, 3.0, 2.5], [1.0, -1.0, 0.0, 4.0], [2.0, 2.0, 1.5, 0.0]], dtype=np.float32)
+_TRAP_CASES = {
+    'plain': lambda L, y, dev: L.trapezoid(y),
+    'dx': lambda L, y, dev: L.trapezoid(y, dx=0.5, dim=0),
+    'x_1d': lambda L, y, dev: L.trapezoid(y, L.tensor([0., 1., 3., 4.5], device=dev)),
+    'x_full': lambda L, y, dev: L.trapezoid(y, y.detach() * 2 + L.arange(4., device=dev)),
+    'trapz': lambda L, y, dev: L.trapz(y, dx=2.0),
+    'cumulative': lambda L, y, dev: L.cumulative_trapezoid(y, dim=0).flatten(),
+    'cumulative_x': lambda L, y, dev: L.cumulative_trapezoid(y, L.tensor([0., 2., 3., 5.], device=dev)).flatten(),
+}
+
+
+@pytest.mark.parametrize('case', list(_TRAP_CASES))
+def test_trapezoid_family_matches_torch(case, device):
+    def run(L, dev):
+        y = L.tensor(_Y, device=dev, requires_grad=True)
+        r = _TRAP_CASES[case](L, y, dev)
+        (r * L.arange(1., r.numel() + 1, device=dev)).sum().backward()
+        return L.cat([r.detach(), y.grad.flatten()])
+    t, n = _both(run, device)
+    np.testing.assert_allclose(n, t, rtol=1e-6, atol=1e-6)
+
+
+def test_trapezoid_edges_and_errors(device):
+    for L, dev in ((torch, 'cpu'), (npnn, device)):
+        assert L.trapezoid(L.ones(2, 0, device=dev)).tolist() == [0.0, 0.0]
+        assert L.trapezoid(L.ones(2, 1, device=dev)).tolist() == [0.0, 0.0]
+        assert tuple(L.cumulative_trapezoid(L.ones(2, 1, device=dev)).shape) == (2, 0)
+        r = L.trapezoid(L.tensor([1, 2, 3], device=dev))
+        assert r.dtype == L.float32 and r.item() == 4.0
+        with pytest.raises(RuntimeError, match='one `x` value for each sample point'):
+            L.trapezoid(L.ones(3, 4, device=dev), L.ones(2, device=dev))
+    x64 = npnn.tensor(_Y, dtype=npnn.float64, device=device, requires_grad=True)
+    xs = npnn.tensor(_Y * 0.5 + 3.0, dtype=npnn.float64, device=device)
+    assert npnn.autograd.gradcheck(lambda y: npnn.cumulative_trapezoid(y, xs, dim=0), (x64,))
+
+
+@pytest.mark.parametrize('args', [dict(), dict(N=4), dict(N=4, increasing=True), dict(N=1), dict(N=0)])
+@pytest.mark.parametrize('values', [[0.0, 2.0, -1.5], [1, 2, 3]])
+def test_vander_matches_torch(args, values, device):
+    t, n = _both(lambda L, dev: L.vander(L.tensor(values, device=dev), **args), device)
+    assert n.dtype == t.dtype and n.shape == t.shape
+    np.testing.assert_allclose(n, t)
+
+
+def test_vander_errors_and_gradcheck(device):
+    with pytest.raises(RuntimeError, match='one-dimensional'):
+        npnn.vander(npnn.ones(2, 2))
+    with pytest.raises(RuntimeError, match='non-negative'):
+        npnn.vander(npnn.ones(2), N=-1)
+    assert npnn.vander(npnn.tensor([True, False])).dtype == npnn.int64
+    x = npnn.tensor([0.5, -1.0, 2.0], dtype=npnn.float64, device=device, requires_grad=True)
+    assert npnn.autograd.gradcheck(lambda v: npnn.vander(v, N=4), (x,))

@@ -570,3 +570,22 @@ def cross(input, other, dim=None):
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a._data.shape[d]} and "
                            f"{b._data.shape[d]}")
     return a.roll(-1, d) * b.roll(-2, d) - a.roll(-2, d) * b.roll(-1, d)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of 1-D ``x``: columns ``x**(N-1) ... x**0`` (or ascending powers)."""
+    from .shape import cat
+    from .reduction import cumprod
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0]
+    N = n if N is None else N
+    if N < 0:
+        raise RuntimeError("N must be non-negative.")
+    if x._data.dtype.kind in 'biu':
+        x = x.long()
+    if N == 0:
+        return x.new_empty((n, 0))
+    ones = x.new_ones((n, 1))
+    cols = cat([ones, cumprod(x.unsqueeze(-1).expand(n, N - 1), -1)], -1) if N > 1 else ones
+    return cols if increasing else cols.flip(-1)

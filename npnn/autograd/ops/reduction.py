@@ -629,6 +629,42 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
+def _trapezoid_terms(y, x, dx, dim, name):
+    """The per-interval areas ``(y[i] + y[i+1]) / 2 * width`` along ``dim``."""
+    if x is not None and dx is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments: pass either x or dx, not both")
+    d = norm_dim(dim, y.ndim)
+    m = y.shape[d]
+    k = m - 1 if m > 0 else 0          # (the builtins max/min are shadowed by the ops here)
+    avg = (y.narrow(d, 1 if m > 0 else 0, k) + y.narrow(d, 0, k)) / 2
+    if x is None:
+        return avg * (1 if dx is None else dx)
+    if x.ndim == 1:
+        if x.shape[0] != m:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        shape = [1] * y.ndim
+        shape[d] = k
+        widths = diff(x).reshape(shape)
+    else:
+        widths = diff(x, dim=dim)
+    return avg * widths
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoidal rule along ``dim``: sample points ``x`` (1-D or broadcastable) or spacing ``dx``."""
+    return sum(_trapezoid_terms(y, x, dx, dim, 'trapezoid'), dim)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """Alias of ``trapezoid``."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal integral along ``dim`` (one element shorter than ``y`` there)."""
+    return cumsum(_trapezoid_terms(y, x, dx, dim, 'cumulative_trapezoid'), dim)
+
+
 def _as_edge(extra, x, d):
     if extra is None:
         return None
