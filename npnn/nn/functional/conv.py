@@ -14,6 +14,7 @@ from ...backend.device import array_module, on_device
 from ...backend.dtypes import from_numpy_dtype
 from ...backend.conv_kernels import (im2col, col2im, pad_zeros, crop, wide_offsets, im2col_wide, col2im_wide,
                                      take, give)
+from ...backend import depthwise
 from ._utils import int_tuple
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d']
@@ -163,10 +164,16 @@ class ConvolutionBackward0(_ConvBackwardBase):
         if self.cols is not None:
             give(self.cols)
         self.cols = None
+        self.x = None
 
     def _array_grads(self, gd, need_x, need_w):
         xp = array_module(gd)
         w = self.w
+        if self.dw:
+            gx, gw = depthwise.backward(gd, self.x, w, self.pads, self.stride, self.dilation, need_x, need_w)
+            if gx is not None:
+                gx = make(gx[0] if self.unbatched else gx)
+            return gx, (make(gw) if gw is not None else None)
         groups = self.groups
         n = gd.shape[0]
         if self.wide:
@@ -305,8 +312,12 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, d):
     out_shape = tuple((p - e) // s + 1 for p, e, s in zip(padded, eff, stride))
     xp = array_module(x)
     wide = all(s == 1 for s in stride)
+    dw = 1 < groups == c
+    cols = ctx = None
     with on_device(x):
-        if wide:
+        if dw:  # depthwise: per-tap multiply-adds beat window columns + a matmul per channel
+            out = depthwise.forward(x, w, b, pads, stride, dilation, out_shape)
+        elif wide:
             out, cols, ctx = _wide_forward(xp, x, w, b, pads, padded, kernel, dilation, out_shape, groups)
         else:
             xpad = pad_zeros(x, pads)
@@ -320,14 +331,17 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, d):
         if unbatched:
             out = out[0]
     if not recording(input, weight, bias):
-        give(cols)
+        if cols is not None:
+            give(cols)
     if recording(input, weight, bias):
         node = ConvolutionBackward0((input, weight, bias))
         node.save(input, weight)
         node.w = w
         node.cols = cols if weight._rg else None
-        if not weight._rg:
+        if not weight._rg and cols is not None:
             give(cols)
+        node.dw = dw
+        node.x = x if (dw and weight._rg) else None
         node.wide = wide
         node.ctx = ctx
         node.kernel, node.stride, node.dilation, node.out_shape = kernel, stride, dilation, out_shape

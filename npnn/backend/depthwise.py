@@ -1,0 +1,251 @@
+"""Depthwise convolution (``groups == C_in``: each output channel reads one input channel), without
+window columns of the whole batch.
+
+Two formulations, both working on NumPy and CuPy arrays (the module comes from the input):
+
+- taps: every kernel offset is one broadcast multiply-add over a (N, C, *out) block, read through a strided
+  view of the input; offsets near the border only touch the outputs whose window stays inside the input, so
+  nothing is padded. Used on CuPy (a few full-bandwidth kernels per offset), for the input gradient of
+  strided convolutions and, per offset, for the weight gradient.
+- windows: on NumPy, the forward (and the input gradient of stride-1 convolutions, which is a forward
+  convolution of the padded output gradient with the flipped kernel) is one einsum over a strided window view
+  per block of samples; NumPy turns it into a batched matmul, faster than per-offset ufunc calls whose inner
+  loops are one output row long.
+
+On NumPy the work runs in blocks of (samples, channels) spread over a few threads.
+"""
+import math
+
+import numpy as np
+
+from .conv_kernels import _n_threads, _parallel, _PARALLEL_MIN, windows
+from .device import array_module
+
+_BLOCK = 1 << 17  # elements of the largest per-block array in the per-offset loops (cache-sized)
+_EIN_BLOCK = 1 << 19  # output elements per einsum block
+_TAPS_ON_NUMPY = False  # tests set it to run the CuPy formulation on NumPy
+
+
+def taps(spatial, out_shape, kernel, pads, stride, dilation):
+    """For each kernel offset whose window overlaps the input: ``(t, out_sl, in_sl, out_full, in_full)``
+    with ``t`` the flat tap index, ``out_sl``/``in_sl`` the spatial slices of the output positions it
+    reaches and of the input elements they read (equal shapes), and whether either covers its whole array.
+    ``pads`` are the ``(left, right)`` zero pads of the convolution."""
+    res = []
+    for t, off in enumerate(np.ndindex(*kernel)):
+        out_sl, in_sl = [], []
+        out_full = in_full = True
+        for k, s, o, (pl, _), st, dl in zip(off, spatial, out_shape, pads, stride, dilation):
+            shift = k * dl - pl
+            lo = max(0, -(shift // st))  # first output whose input index o*st + shift is >= 0
+            hi = min(o, (s - 1 - shift) // st + 1)
+            if hi <= lo:
+                break
+            i0 = lo * st + shift
+            out_sl.append(slice(lo, hi))
+            in_sl.append(slice(i0, i0 + st * (hi - lo - 1) + 1, st))
+            out_full = out_full and lo == 0 and hi == o
+            in_full = in_full and i0 == 0 and hi - lo == s and (st == 1 or s == 1)
+        else:
+            res.append((t, tuple(out_sl), tuple(in_sl), out_full, in_full))
+    return res
+
+
+def _blocks(n, c, per_channel, xp, size=None):
+    """(sample slice, channel slice) blocks covering ``(n, c)``, each about ``size`` elements, grouped
+    into one list per worker thread."""
+    if xp is not np:
+        return [[(slice(0, n), slice(0, c))]]
+    size = size or _BLOCK
+    if c * per_channel <= size:
+        nb = max(1, size // (c * per_channel))
+        blocks = [(slice(i, min(i + nb, n)), slice(0, c)) for i in range(0, n, nb)]
+    else:
+        cb = max(1, size // per_channel)
+        blocks = [(slice(i, i + 1), slice(j, min(j + cb, c))) for i in range(n) for j in range(0, c, cb)]
+    k = _n_threads() if n * c * per_channel >= _PARALLEL_MIN else 1
+    k = max(1, min(k, len(blocks)))
+    bounds = [len(blocks) * i // k for i in range(k + 1)]
+    return [blocks[bounds[i]:bounds[i + 1]] for i in range(k)]
+
+
+def _full(sl):
+    return (slice(None),) * 2 + sl
+
+
+def _full3(sl):
+    return (slice(None),) * 3 + sl
+
+
+def _pad_or_crop(a, pads):
+    """``a`` with its trailing dims zero-padded by ``pads`` (``(left, right)`` each; a negative side crops)."""
+    xp = array_module(a)
+    d = len(pads)
+    if all(l >= 0 and r >= 0 for l, r in pads):
+        if not any(l or r for l, r in pads):
+            return a
+        sp = a.shape[-d:]
+        out = xp.zeros(a.shape[:-d] + tuple(s + l + r for s, (l, r) in zip(sp, pads)), dtype=a.dtype)
+        out[(Ellipsis,) + tuple(slice(l, l + s) for s, (l, _) in zip(sp, pads))] = a
+        return out
+    crop = tuple(slice(max(0, -l), s - max(0, -r)) for s, (l, r) in zip(a.shape[-d:], pads))
+    return _pad_or_crop(a[(Ellipsis,) + crop], [(max(0, l), max(0, r)) for l, r in pads])
+
+
+def _window_conv(a, w, pads, stride, dilation, out_shape, mode):
+    """The windows formulation (NumPy): ``out[n, c, m?, o] = sum_(m?, k) w[c, m?, k] * apad[n, c, m?, o*stride +
+    k*dilation]`` with ``mode`` 'one' (``a (N, C, *S)``, ``w (C, *K)``), 'spread' (``w (C, M, *K)``, the
+    output gains the M dim) or 'gather' (``a (N, C, M, *S)``, summed over M)."""
+    d = len(out_shape)
+    kernel = tuple(w.shape[-d:])
+    o, k = 'opq'[:d], 'ijk'[:d]
+    sub = {'one': f'nc{o}{k},c{k}->nc{o}', 'spread': f'nc{o}{k},cm{k}->ncm{o}',
+           'gather': f'ncm{o}{k},cm{k}->nc{o}'}[mode]
+    n, c = a.shape[:2]
+    win = windows(_pad_or_crop(a, pads), kernel, stride, dilation, out_shape)
+    lead = (n, c, w.shape[1]) if mode == 'spread' else (n, c)
+    out = np.empty(lead + tuple(out_shape), dtype=a.dtype)
+    per_channel = math.prod(out.shape[2:])
+    parts = _blocks(n, c, per_channel, np, _EIN_BLOCK)
+
+    def run(part):
+        for ns, cs in part:
+            np.einsum(sub, win[ns, cs], w[cs], out=out[ns, cs], optimize=True)
+    _parallel(run, parts)
+    return out
+
+
+def _padded_extent(spatial, pads):
+    return tuple(s + l + r for s, (l, r) in zip(spatial, pads))
+
+
+def forward(x, w, b, pads, stride, dilation, out_shape):
+    """``conv(x, w, b, groups=C)`` for ``x (N, C, *S)`` and ``w (C*M, 1, *K)`` with ``pads`` the
+    ``(left, right)`` zero pads per spatial dim; returns ``(N, C*M, *out_shape)``."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    d = len(out_shape)
+    cout, kernel = w.shape[0], tuple(w.shape[2:])
+    m = cout // c
+    out_shape = tuple(out_shape)
+    if xp is np and not _TAPS_ON_NUMPY:
+        if m == 1:
+            out = _window_conv(x, w.reshape((c,) + kernel), pads, stride, dilation, out_shape, 'one')
+        else:
+            out = _window_conv(x, w.reshape((c, m) + kernel), pads, stride, dilation, out_shape, 'spread')
+            out = out.reshape((n, cout) + out_shape)
+        if b is not None:
+            out += b.reshape((cout,) + (1,) * d)
+        return out
+    out = xp.empty((n, cout) + out_shape, dtype=x.dtype)
+    o5 = out.reshape((n, c, m) + out_shape)
+    wt = w.reshape(c, m, -1)
+    tl = taps(x.shape[2:], out_shape, kernel, pads, stride, dilation)
+    first = next((i for i, tp in enumerate(tl) if tp[3]), None)
+    b5 = b.reshape((c, m) + (1,) * d) if b is not None else None
+    per_channel = max(m * math.prod(out_shape), math.prod(x.shape[2:]))
+    parts = _blocks(n, c, per_channel, xp)
+
+    def run(part):
+        tmp = None
+        for ns, cs in part:
+            o = o5[ns, cs]
+            xs = x[ns, cs][:, :, None]  # (nb, cb, 1, *S): broadcasts over the multiplier
+            if tmp is None or tmp.shape != o.shape:
+                tmp = xp.empty(o.shape, dtype=o.dtype)
+            ws = wt[cs]
+            if first is None:
+                o.fill(0)
+            else:
+                t, _, in_sl, _, _ = tl[first]
+                xp.multiply(xs[_full3(in_sl)], ws[:, :, t].reshape(ws.shape[:2] + (1,) * d), out=o)
+            for i, (t, out_sl, in_sl, _, _) in enumerate(tl):
+                if i == first:
+                    continue
+                tv = tmp[_full3(out_sl)]
+                xp.multiply(xs[_full3(in_sl)], ws[:, :, t].reshape(ws.shape[:2] + (1,) * d), out=tv)
+                dst = o[_full3(out_sl)]
+                xp.add(dst, tv, out=dst)
+            if b5 is not None:
+                o += b5[cs]
+    _parallel(run, parts)
+    return out
+
+
+def backward(g, x, w, pads, stride, dilation, need_x, need_w):
+    """Input and weight gradients of ``forward`` for the upstream gradient ``g (N, C*M, *O)``; either is
+    None when not needed. One pass over blocks computes both."""
+    xp = array_module(g)
+    n, c = x.shape[:2]
+    d = g.ndim - 2
+    cout, kernel = w.shape[0], tuple(w.shape[2:])
+    m = cout // c
+    out_shape = tuple(g.shape[2:])
+    spatial = tuple(x.shape[2:])
+    g5 = g.reshape((n, c, m) + out_shape)
+    wt = w.reshape(c, m, -1)
+    gx = None
+    if need_x and xp is np and not _TAPS_ON_NUMPY and all(s == 1 for s in stride):
+        # stride 1: gx is the forward convolution of g, padded to S + dl*(k-1), with the flipped kernel
+        gpads = [(dl * (k - 1) - l, dl * (k - 1) - r) for k, dl, (l, r) in zip(kernel, dilation, pads)]
+        wf = w.reshape((c, m) + kernel)[(Ellipsis,) + (slice(None, None, -1),) * d]
+        if m == 1:
+            gx = _window_conv(g, wf[:, 0], gpads, stride, dilation, spatial, 'one')
+        else:
+            gx = _window_conv(g5, wf, gpads, stride, dilation, spatial, 'gather')
+        need_x = False
+        if not need_w:
+            return gx, None
+    tl = taps(spatial, out_shape, kernel, pads, stride, dilation)
+    if need_x:
+        gx = xp.empty(x.shape, dtype=g.dtype)
+    first = next((i for i, tp in enumerate(tl) if tp[4]), None) if (m == 1 and need_x) else None
+    if first is not None:  # the tap that covers all of gx writes it first, the others add to it
+        tl.insert(0, tl.pop(first))
+        first = 0
+    letters = 'hwzyv'[:d]
+    sub = f'nc{letters},nc{letters}->c'
+    per_channel = max(m * math.prod(out_shape), math.prod(spatial))
+    parts = _blocks(n, c, per_channel, xp)
+    partial = [None] * len(parts)
+
+    def run(idx):
+        part = parts[idx]
+        tmp = None
+        acc = xp.zeros((c, m, wt.shape[2]), dtype=g.dtype) if need_w else None
+        for ns, cs in part:
+            gs = g5[ns, cs]
+            xs = x[ns, cs]
+            ws = wt[cs]
+            cb = ws.shape[0]
+            if need_x:
+                gxs = gx[ns, cs]
+                if tmp is None or tmp.shape != gxs.shape:
+                    tmp = xp.empty(gxs.shape, dtype=gxs.dtype)
+                if first is None:
+                    gxs.fill(0)
+            for i, (t, out_sl, in_sl, _, _) in enumerate(tl):
+                if need_x:
+                    for j in range(m):
+                        wk = ws[:, j, t].reshape((cb,) + (1,) * d)
+                        src = gs[:, :, j][_full(out_sl)]
+                        if i == first:
+                            xp.multiply(src, wk, out=gxs)
+                            continue
+                        tv = tmp[_full(in_sl)]
+                        xp.multiply(src, wk, out=tv)
+                        dst = gxs[_full(in_sl)]
+                        xp.add(dst, tv, out=dst)
+                if need_w:
+                    xw = xs[_full(in_sl)]
+                    for j in range(m):
+                        acc[cs, j, t] += xp.einsum(sub, gs[:, :, j][_full(out_sl)], xw)
+        partial[idx] = acc
+    _parallel(run, list(range(len(parts))))
+    gw = None
+    if need_w:
+        gw = partial[0]
+        for p in partial[1:]:
+            gw += p
+        gw = gw.reshape(w.shape)
+    return gx, gw
