@@ -280,6 +280,17 @@ def test_views_share_one_storage_and_load_sharing_memory():
     assert np.array_equal(r['bcast'].numpy(), np.full((2, 3), 2.0))
 
 
+def test_fortran_ordered_buffers_are_stored_in_memory_order():
+    f = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    buf = io.BytesIO()
+    npnn.save([npnn.Tensor._make(f), npnn.Tensor._make(f[1])], buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+        assert z.read('archive/data/0') == f.T.astype('<f8').tobytes() and 'archive/data/1' not in z.namelist()
+    buf.seek(0)
+    r = npnn.load(buf)
+    assert r[0].stride() == (1, 3) and np.array_equal(r[0].numpy(), f) and r[1].tolist() == [4, 5, 6, 7]
+
+
 def test_every_dtype_shape_and_requires_grad_round_trip():
     dts = [npnn.float16, npnn.float32, npnn.float64, npnn.int8, npnn.int16, npnn.int32, npnn.int64, npnn.uint8,
            npnn.bool, npnn.complex64, npnn.complex128]

@@ -123,7 +123,8 @@ class _Storages:
             owner, off, strides = hit
             entry = self.by_owner.get(id(owner))
             if entry is None:
-                st = self._new(owner.ravel(order='K'), location)
+                flat = owner.reshape(-1, order='C' if owner.flags.c_contiguous else 'F')  # memory order
+                st = self._new(flat, location)
                 self.by_owner[id(owner)] = (owner, st)
             else:
                 st = entry[1]
