@@ -381,6 +381,16 @@ def test_constructor_device_and_dtype(device):
     assert m.weight.device == npnn.device(device) and m.bias.dtype == npnn.float64
 
 
+def test_to_empty_before_first_call():
+    m = nn.Sequential(nn.LazyBatchNorm1d(dtype=npnn.float64)).to_empty(device='cpu')
+    bn = m[0]
+    assert type(bn.running_mean) is UninitializedBuffer and is_lazy(bn.weight) and bn.weight.dtype == npnn.float64
+    with pytest.raises(ValueError, match='Attempted to use an uninitialized parameter'):
+        bn.weight * 2
+    m(npnn.randn(4, 3, dtype=npnn.float64))
+    assert type(bn) is nn.BatchNorm1d and tuple(bn.running_var.shape) == (3,)
+
+
 def test_requires_grad_before_first_call():
     m = nn.LazyLinear(2).requires_grad_(False)
     m(npnn.randn(1, 3))

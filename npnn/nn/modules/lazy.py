@@ -13,7 +13,7 @@ from ...tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ... import creation
 from ...backend import dtypes
-from ..parameter import UninitializedParameter, UninitializedBuffer, is_lazy
+from ..parameter import UninitializedParameter, UninitializedBuffer, is_lazy, _placeholder_array
 from .module import _load_state, _EXTRA_STATE_KEY_SUFFIX
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
@@ -66,6 +66,19 @@ class LazyModuleMixin:
             if not keep_vars and k != extra and isinstance(v, Tensor) and not is_lazy(v):
                 v = v.detach()
             destination[k] = v
+
+    def _apply(self, fn, recurse=True):
+        # a conversion that builds new tensors from a placeholder (to_empty's empty_like) must leave a placeholder
+        lazy_buffers = [k for k, b in self._buffers.items() if b is not None and is_lazy(b)]
+        super()._apply(fn, recurse)
+        for k in lazy_buffers:
+            b = self._buffers[k]
+            if not is_lazy(b):
+                self._buffers[k] = UninitializedBuffer(b.requires_grad, b.device, b.dtype)
+        for p in self._parameters.values():
+            if p is not None and is_lazy(p):
+                p._data = _placeholder_array(type(p).__name__, p.device, p._data.dtype)
+        return self
 
     def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                         error_msgs):
