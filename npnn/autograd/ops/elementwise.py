@@ -1,4 +1,5 @@
 """Elementwise ops: arithmetic, comparison and math functions, each with its backward rule."""
+import cmath
 import math
 
 import numpy as np
@@ -22,7 +23,7 @@ class AddBackward0(Node):
         ga = g if self.next[0] is not None else None
         gb = None
         if self.next[1] is not None:
-            gb = g if self.alpha == 1 else g * self.alpha
+            gb = g if self.alpha == 1 else g * _conj_scalar(self.alpha)
         return (_fit(ga, self.sa), _fit(gb, self.sb))
 
 
@@ -33,10 +34,11 @@ class SubBackward0(AddBackward0):
         ga = g if self.next[0] is not None else None
         gb = None
         if self.next[1] is not None:
+            alpha = _conj_scalar(self.alpha)
             if not _grad_state.enabled:
-                gb = make(g._data * (-self.alpha))
+                gb = make(g._data * (-alpha))
             else:
-                gb = -g if self.alpha == 1 else g * (-self.alpha)
+                gb = -g if alpha == 1 else g * (-alpha)
         return (_fit(ga, self.sa), _fit(gb, self.sb))
 
 
@@ -50,8 +52,29 @@ def _fit(g, spec):
         from ._util import sum_to
         g = sum_to(g, shape)
     if g._data.dtype != dt:
-        g = g._cast(dt)
+        if g._data.dtype.kind == 'c' and np.dtype(dt).kind != 'c':
+            g = g.real  # a real input of a complex op gets the real part, as in PyTorch
+        if g._data.dtype != dt:
+            g = g._cast(dt)
     return g
+
+
+def _conj_scalar(s):
+    """The conjugate of a Python/NumPy scalar (the scalar itself when it is real)."""
+    return s.conjugate() if isinstance(s, (complex, np.complexfloating)) else s
+
+
+def _grad_for(g, t):
+    """``grad_for`` that keeps only the real part of a complex gradient for a real input (PyTorch's rule)."""
+    if g._data.dtype.kind == 'c' and t._data.dtype.kind != 'c':
+        g = g.real
+    return grad_for(g, t)
+
+
+def _reduce_array(a, ref):
+    if a.dtype.kind == 'c' and ref.dtype.kind != 'c':
+        a = a.real
+    return reduce_array(a, ref)
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -110,6 +133,8 @@ class MulBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors()
         na, nb = self.next
+        if g._data.dtype.kind == 'c':  # PyTorch's convention: grad_a = g * conj(b), grad_b = g * conj(a)
+            return self._complex(g, a, b, na, nb)
         if not _grad_state.enabled:  # plain array math when no graph is being built
             gd = g._data
             ga = make(reduce_array(gd * b._data, a._data)) if na is not None else None
@@ -119,13 +144,28 @@ class MulBackward0(Node):
         gb = grad_for(g * a, b) if nb is not None else None
         return ga, gb
 
+    @staticmethod
+    def _complex(g, a, b, na, nb):
+        if not _grad_state.enabled:
+            gd = g._data
+            ga = make(_reduce_array(gd * b._data.conj(), a._data)) if na is not None else None
+            gb = make(_reduce_array(gd * a._data.conj(), b._data)) if nb is not None else None
+            return ga, gb
+        ga = _grad_for(g * b.conj(), a) if na is not None else None
+        gb = _grad_for(g * a.conj(), b) if nb is not None else None
+        return ga, gb
+
 
 class MulBackward1(Node):  # tensor * scalar
     __slots__ = ('s', 'dt')
     saves = False
 
     def backward(self, g):
-        r = g * self.s
+        r = g * self.s if g._data.dtype.kind != 'c' else g * _conj_scalar(self.s)
+        if r._data.dtype == self.dt:
+            return r
+        if r._data.dtype.kind == 'c' and np.dtype(self.dt).kind != 'c':
+            r = r.real
         return r if r._data.dtype == self.dt else r._cast(self.dt)
 
 
@@ -151,6 +191,10 @@ class DivBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors()
         na, nb = self.next
+        if g._data.dtype.kind == 'c':  # conjugate derivatives: g / conj(b), -g * conj(a / b**2)
+            ga = _grad_for(g / b.conj(), a) if na is not None else None
+            gb = _grad_for(-g * (a / (b * b)).conj(), b) if nb is not None else None
+            return ga, gb
         ga = grad_for(g / b, a) if na is not None else None
         gb = grad_for(-g * a / (b * b), b) if nb is not None else None
         return ga, gb
@@ -211,7 +255,8 @@ def rdiv(t, s):
     st = to_tensor_like(s, t)
     if st._data.dtype.kind in 'iub' and t._data.dtype.kind in 'iub':
         return div(st._cast(float_dtype_of(st._data)), t)
-    if st._data.dtype != t._data.dtype and st._data.ndim == 0 and not isinstance(s, Tensor()):
+    if st._data.dtype != t._data.dtype and st._data.ndim == 0 and not isinstance(s, Tensor()) \
+            and st._data.dtype.kind != 'c':  # a complex scalar keeps its imaginary part
         st = st._cast(float_dtype_of(t._data))
     return div(st, t)
 
@@ -221,7 +266,13 @@ class PowBackward0(Node):  # tensor ** scalar
 
     def backward(self, g):
         (x,) = self.saved_tensors()
-        e = self.e
+        if g._data.dtype.kind == 'c':  # holomorphic: conj(d/dx) = conj of the rule applied to conj(g)
+            r = self._rule(g.conj(), x, self.e).conj()
+            return r.real if x._data.dtype.kind != 'c' else r
+        return self._rule(g, x, self.e)
+
+    @staticmethod
+    def _rule(g, x, e):
         if e == 0:
             return g * 0.0
         if e == 1:
@@ -237,13 +288,17 @@ class PowBackward1(Node):  # tensor ** tensor
     def backward(self, g):
         a, b = self.saved_tensors()
         na, nb = self.next
-        ga = grad_for(g * b * a ** (b - 1), a) if na is not None else None
+        cplx = g._data.dtype.kind == 'c'
+        ga = None
+        if na is not None:
+            da = b * a ** (b - 1)
+            ga = _grad_for(g * da.conj(), a) if cplx else grad_for(g * da, a)
         gb = None
         if nb is not None:
             # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0
             y = self.output()
             la = log(where(a == 0, ones_like_val(a, 1.0), a))
-            gb = grad_for(g * y * la, b)
+            gb = _grad_for(g * (y * la).conj(), b) if cplx else grad_for(g * y * la, b)
         return ga, gb
 
 
@@ -252,7 +307,12 @@ class PowBackward2(Node):  # scalar ** tensor
 
     def backward(self, g):
         y = self.output()
-        return g * y * math.log(self.base) if self.base > 0 else g * 0.0
+        base = self.base
+        if g._data.dtype.kind == 'c':  # conj(d/dt base**t) = conj(base**t * log(base))
+            if base == 0:
+                return g * 0.0
+            return g * (y * cmath.log(base)).conj()
+        return g * y * math.log(base) if base > 0 else g * 0.0
 
 
 def ones_like_val(t, v):
@@ -410,17 +470,23 @@ class _Unary(Node):
     rule = None
     use_input = True
     use_output = False
+    # ``rule(g, x, y)`` is ``g * f'(x)`` for a holomorphic f: with complex g it is applied to conj(g) and
+    # conjugated, giving PyTorch's ``g * conj(f'(x))``. Rules for non-holomorphic ops handle complex g themselves.
+    holomorphic = True
 
     array_rule = None
 
     def backward(self, g):
         ar = type(self).array_rule
-        if ar is not None and not _grad_state.enabled:  # hot activations: plain array math
+        cplx = g._data.dtype.kind == 'c'
+        if ar is not None and not _grad_state.enabled and not cplx:  # hot activations: plain array math
             x = self.saved_tensors()[0]._data if self.use_input else None
             y = self.output_array() if self.use_output else None
             return make(ar(g._data, x, y))
         x = self.saved_tensors()[0] if self.use_input else None
         y = self.output() if self.use_output else None
+        if cplx and self.holomorphic:
+            return type(self).rule(g.conj(), x, y).conj()
         return type(self).rule(g, x, y)
 
 
@@ -433,9 +499,10 @@ def _quiet(fwd):
     return quiet
 
 
-def _unary(name, fwd, rule, use_input=True, use_output=False, float_only=True, int_ok=False, array_rule=None):
+def _unary(name, fwd, rule, use_input=True, use_output=False, float_only=True, int_ok=False, array_rule=None,
+           holomorphic=True):
     cls = type(name, (_Unary,), {'__slots__': (), 'rule': staticmethod(rule) if rule else None,
-                                 'use_input': use_input, 'use_output': use_output,
+                                 'use_input': use_input, 'use_output': use_output, 'holomorphic': holomorphic,
                                  'saves': use_input or use_output,
                                  'array_rule': staticmethod(array_rule) if array_rule else None})
 
@@ -472,9 +539,19 @@ _erfinv, _erf, _erfc = _special('erfinv'), _special('erf'), _special('erfc')
 
 
 def _sigmoid_fwd(xp, a):
+    if a.dtype.kind == 'c':
+        with np.errstate(over='ignore', invalid='ignore', divide='ignore'):
+            return 1 / (1 + xp.exp(-a))
     # 1/(1+exp(-x)) computed without overflow warnings for large |x|
     e = xp.exp(-xp.abs(a))
     return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+
+def _acosh_rule(g, x):
+    if x._data.dtype.kind == 'c':  # 1/sqrt(z^2 - 1) would take the wrong branch off the real axis
+        return g * ((x - 1.0).rsqrt() * (x + 1.0).rsqrt())
+    return g * (x * x - 1.0).rsqrt()
 
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -500,7 +577,7 @@ cosh = _unary('CoshBackward0', lambda xp, a: xp.cosh(a), lambda g, x, y: g * x.s
 tanh = _unary('TanhBackward0', lambda xp, a: xp.tanh(a), lambda g, x, y: g * (1.0 - y * y), False, True,
               array_rule=lambda g, x, y: _fused.tanh_backward(g, y))
 asinh = _unary('AsinhBackward0', lambda xp, a: xp.arcsinh(a), lambda g, x, y: g * (x * x + 1.0).rsqrt())
-acosh = _unary('AcoshBackward0', _quiet(lambda xp, a: xp.arccosh(a)), lambda g, x, y: g * (x * x - 1.0).rsqrt())
+acosh = _unary('AcoshBackward0', _quiet(lambda xp, a: xp.arccosh(a)), lambda g, x, y: _acosh_rule(g, x))
 atanh = _unary('AtanhBackward0', _quiet(lambda xp, a: xp.arctanh(a)), lambda g, x, y: g / (1.0 - x * x))
 sigmoid = _unary('SigmoidBackward0', _sigmoid_fwd, lambda g, x, y: g * y * (1.0 - y), False, True,
                  array_rule=lambda g, x, y: _fused.sigmoid_backward(g, y))
@@ -511,8 +588,10 @@ reciprocal = _unary('ReciprocalBackward0', _quiet(lambda xp, a: 1 / a), lambda g
 
 
 def _abs_rule(g, x, y):
-    if x._data.dtype.kind != 'c' or not _grad_state.enabled:
+    if x._data.dtype.kind != 'c':
         return g * x.sign()
+    if not _grad_state.enabled:
+        return g * x.sgn()
     # Under create_graph, sgn(z) = z/|z| must stay a function of z (for complex z it is not piecewise
     # constant). It is assembled from real parts, so only real arithmetic is differentiated; sgn(0) = 0.
     from ...spectral import view_as_complex
@@ -523,15 +602,48 @@ def _abs_rule(g, x, y):
     return view_as_complex(stack([scale * x.real, scale * x.imag], -1))
 
 
-abs = _unary('AbsBackward0', lambda xp, a: xp.abs(a), _abs_rule, float_only=False)
+abs = _unary('AbsBackward0', lambda xp, a: xp.abs(a), _abs_rule, float_only=False, holomorphic=False)
 absolute = abs
 neg = _unary('NegBackward0', lambda xp, a: -a, lambda g, x, y: -g, False, False, float_only=False)
 negative = neg
 relu = _unary('ReluBackward0', lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
               lambda g, x, y: g * (y > 0)._cast(g._data.dtype), False, True, float_only=False,
               array_rule=lambda g, x, y: _fused.relu_backward(g, y))
-sign = _unary('SignBackward0', lambda xp, a: xp.sign(a), lambda g, x, y: g * 0.0, False, False, float_only=False)
-sgn = sign
+_sign = _unary('SignBackward0', lambda xp, a: xp.sign(a), lambda g, x, y: g * 0.0, False, False, float_only=False)
+
+
+def _sgn_rule(g, x, y):
+    # sgn(z) = z/|z| is not holomorphic: only the part of g orthogonal to sgn(z) passes, scaled by 1/|z|
+    # (PyTorch's (g - sgn * Re(g * conj(sgn))) / |z|, and 0 at z = 0)
+    m = x.abs()
+    zero = m == 0
+    r = (g - y * (g * y.conj()).real) / where(zero, 1.0, m)
+    return where(zero, 0.0, r)
+
+
+def _sgn_complex_fwd(xp, a):
+    m = xp.abs(a)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return xp.where(m == 0, a.dtype.type(0), a / m).astype(a.dtype, copy=False)
+
+
+_sgn_complex = _unary('SgnBackward0', _sgn_complex_fwd, _sgn_rule, True, True, float_only=False, holomorphic=False)
+
+
+def sign(input, *, out=None):
+    """-1, 0 or 1 by the sign of each element (not for complex tensors: see ``sgn``)."""
+    if input._data.dtype.kind == 'c':
+        raise RuntimeError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+                           "torch.sgn instead.")
+    return _sign(input, out=out)
+
+
+def sgn(input, *, out=None):
+    """``z / |z|`` (0 at 0) for complex tensors; ``sign`` for real ones."""
+    if input._data.dtype.kind == 'c':
+        return _sgn_complex(input, out=out)
+    return _sign(input, out=out)
+
 _zero_rule = lambda g, x, y: g * 0.0  # noqa: E731  (piecewise-constant ops)
 floor = _unary('FloorBackward0', lambda xp, a: xp.floor(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False)
 ceil = _unary('CeilBackward0', lambda xp, a: xp.ceil(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False)

@@ -36,6 +36,8 @@ class MmBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors()
         na, nb = self.next
+        if g._data.dtype.kind == 'c':  # PyTorch's convention: g @ b^H and a^H @ g
+            a, b = a.conj(), b.conj()
         ga = g.matmul(b.mT) if na is not None else None
         gb = a.mT.matmul(g) if nb is not None else None
         return ga, gb
@@ -48,6 +50,8 @@ class MatmulBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors()
         na, nb = self.next
+        if g._data.dtype.kind == 'c':  # PyTorch's convention: conjugate the other operand
+            a, b = a.conj(), b.conj()
         if a.ndim == 1 and b.ndim == 1:  # dot product
             return (g * b if na is not None else None), (g * a if nb is not None else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a

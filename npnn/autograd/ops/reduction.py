@@ -104,13 +104,16 @@ class ProdBackward0(Node):
     def backward(self, g):
         (x,) = self.saved_tensors()
         ax = self.axis
+        cplx = x._data.dtype.kind == 'c'  # PyTorch's convention: g * conj(d prod / d x)
         if ax is None:
             g = g.reshape((1,) * x.ndim).expand(x.shape)
             flat = x.reshape(-1)
-            return (g.reshape(-1) * _prod_others(flat, 0)).reshape(x.shape)
+            d = _prod_others(flat, 0)
+            return (g.reshape(-1) * (d.conj() if cplx else d)).reshape(x.shape)
         if not self.keepdim:
             g = g.unsqueeze(ax)
-        return g * _prod_others(x, ax)
+        d = _prod_others(x, ax)
+        return g * (d.conj() if cplx else d)
 
 
 def _prod_others(x, ax):
@@ -332,7 +335,11 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         n *= a.shape[ax]
     mu = input.mean(axes, keepdim=True) if axes else input
     d = input - mu
-    s = (d * d).sum(axes, keepdim=keepdim) if axes else d * d
+    if a.dtype.kind == 'c':  # |d|^2: the variance of a complex tensor is real
+        d2 = d.real * d.real + d.imag * d.imag
+    else:
+        d2 = d * d
+    s = d2.sum(axes, keepdim=keepdim) if axes else d2
     return s / float(max_(n - correction, 0))
 
 
@@ -378,7 +385,8 @@ class LogsumexpBackward0(Node):
         shape = x.shape
         ge = _expand_back(g, shape, self.axes, self.keepdim)
         ye = _expand_back(y, shape, self.axes, self.keepdim)
-        return ge * (x - ye).exp()
+        d = (x - ye).exp()
+        return ge * (d.conj() if d._data.dtype.kind == 'c' else d)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -434,6 +442,11 @@ class CumprodBackward0(Node):
     __slots__ = ('dim',)
 
     def backward(self, g):
+        if g._data.dtype.kind == 'c':  # the rule below is g * d/dx; PyTorch's is g * conj(d/dx)
+            return self._rule(g.conj()).conj()
+        return self._rule(g)
+
+    def _rule(self, g):
         (x,) = self.saved_tensors()
         d = self.dim
         # zero-safe: d/dx_i sum_{j>=i} g_j prod_{k<=j, k!=i} x_k, via exclusive products
@@ -571,7 +584,8 @@ class _Norm2(Node):
     def apply_(cls, x, axes, keepdim):
         a = x._data
         xp = array_module(a)
-        r = xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
+        sq = a * a if a.dtype.kind != 'c' else a.real * a.real + a.imag * a.imag
+        r = xp.sqrt(sq.sum(axis=axes, keepdims=keepdim))
         r = xp.asarray(r)
         if recording(x):
             n = cls((x,))
