@@ -704,3 +704,26 @@ def test_full_backward_hook_output_entries_for_non_tensors():
         m2 = Out()
         m2.register_full_backward_hook(lambda mod, gin, gout: (gin[0], gin[0]))
         m2(x)[1].sum().backward()
+
+
+def test_hooks_may_remove_themselves_while_others_follow():
+    m = nn.Linear(2, 2)
+    calls = []
+    handles = {}
+
+    def once_pre(mod, args):
+        calls.append('pre-once')
+        handles['pre'].remove()
+
+    def once_fwd(mod, args, out):
+        calls.append('fwd-once')
+        handles['fwd'].remove()
+
+    handles['pre'] = m.register_forward_pre_hook(once_pre)
+    m.register_forward_pre_hook(lambda mod, args: calls.append('pre'))
+    handles['fwd'] = m.register_forward_hook(once_fwd)
+    m.register_forward_hook(lambda mod, args, out: calls.append('fwd'))
+    x = npnn.ones(1, 2)
+    m(x)
+    m(x)
+    assert calls == ['pre-once', 'pre', 'fwd-once', 'fwd', 'pre', 'fwd']

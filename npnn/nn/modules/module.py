@@ -518,7 +518,8 @@ class Module:
             return self.forward(*args, **kwargs)
         called = set()
         try:
-            for hid, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
+            # copies: a hook may remove itself (or others) while the hooks run, as PyTorch allows
+            for hid, hook in list(itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items())):
                 if hid in self._forward_pre_hooks_with_kwargs:
                     res = hook(self, args, kwargs)
                     if res is not None:
@@ -537,7 +538,7 @@ class Module:
                 bw = _BackwardHook(self, hooks, pre)
                 args = bw.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
-            for hid, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
+            for hid, hook in list(itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items())):
                 called.add(hid)
                 if hid in self._forward_hooks_with_kwargs:
                     res = hook(self, args, kwargs, result)
