@@ -1,9 +1,10 @@
-"""``npnn.backends``: what the array libraries offer (mkl, cudnn, cuda, mps, openmp availability)."""
+"""``npnn.backends``: what the array libraries offer (mkl, cudnn, cuda, mps, openmp availability), and
+the attention fast-path switch (mha)."""
 import types
 
 import numpy as np
 
-__all__ = ['mkl', 'cudnn', 'cuda', 'mps', 'openmp']
+__all__ = ['mkl', 'cudnn', 'cuda', 'mps', 'openmp', 'mha']
 
 
 def _mkl_available():
@@ -89,6 +90,9 @@ cuda.matmul = _Matmul()
 mps = types.ModuleType('npnn.backends.mps', 'Apple MPS: not supported.')
 mps.is_available = lambda: False
 mps.is_built = lambda: False
+
+
+from . import mha  # noqa: E402  (a real submodule: its flag is module state)
 
 
 def _register():
