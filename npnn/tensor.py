@@ -849,7 +849,30 @@ class Tensor:
         self._vc[0] += 1
         return self
 
+    def bernoulli(self, *args, **kwargs):
+        """0/1 samples with probabilities ``self`` (or ``p``); ``npnn.bernoulli(self, ...)``."""
+        from . import creation
+        return creation.bernoulli(self, *args, **kwargs)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """Category indices drawn from the rows of ``self``; ``npnn.multinomial(self, ...)``."""
+        from . import creation
+        return creation.multinomial(self, num_samples, replacement, generator=generator)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write ``fill_value`` on the main diagonal in place (gradients there become zero)."""
+        a = self._data
+        if a.ndim < 2:
+            raise RuntimeError("dimensions must larger than 1")
+        if a.ndim > 2 and len(set(a.shape)) != 1:
+            raise RuntimeError("all dimensions of input must be of equal length")
+        xp = array_module(a)
+        mask = xp.zeros(a.shape, dtype=bool)
+        xp.fill_diagonal(mask, True, wrap=wrap)
+        return self.masked_fill_(Tensor._make(mask), fill_value)
+
     def bernoulli_(self, p=0.5, *, generator=None):
+        self._check_inplace()
         from . import creation
         r = creation.rand(*self._data.shape, device=self.device, generator=generator,
                           dtype=dtypes.float64 if self._data.dtype == np.float64 else dtypes.float32)
@@ -859,6 +882,7 @@ class Tensor:
         return self
 
     def random_(self, from_=0, to=None, *, generator=None):
+        self._check_inplace()
         from . import creation
         if to is None:
             to, from_ = (from_ if from_ else (2 ** 24 if self.is_floating_point() else 2 ** 63 - 1)), 0
@@ -868,6 +892,7 @@ class Tensor:
         return self
 
     def exponential_(self, lambd=1.0, *, generator=None):
+        self._check_inplace()
         from . import creation
         r = creation.rand(*self._data.shape, dtype=self.dtype, device=self.device, generator=generator)
         xp = array_module(r._data)
@@ -876,6 +901,7 @@ class Tensor:
         return self
 
     def geometric_(self, p, *, generator=None):
+        self._check_inplace()
         from . import creation
         r = creation.rand(*self._data.shape, dtype=dtypes.float64, device=self.device, generator=generator)
         xp = array_module(r._data)
@@ -889,6 +915,7 @@ class Tensor:
         return self
 
     def cauchy_(self, median=0, sigma=1, *, generator=None):
+        self._check_inplace()
         from . import creation
         r = creation.rand(*self._data.shape, dtype=self.dtype, device=self.device, generator=generator)
         self._data[...] = median + sigma * array_module(r._data).tan(np.pi * (r._data - 0.5))
