@@ -667,6 +667,7 @@ def masked_fill(input, mask, value):
 
 
 def masked_fill_(input, mask, value):
+    input._check_inplace()
     r = masked_fill(input, mask, value)
     input._inplace_from(r)
     return input
