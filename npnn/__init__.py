@@ -13,7 +13,7 @@ from .tensor import Tensor, Size
 from .creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, zeros_like, ones_like,
                        empty_like, full_like, eye, arange, linspace, logspace, rand, randn, randint, randperm,
                        normal, bernoulli, multinomial, poisson, rand_like, randn_like, randint_like, scalar_tensor,
-                       empty_strided, complex, polar, tril_indices, triu_indices)
+                       empty_strided, complex, polar, tril_indices, triu_indices, unravel_index)
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
     is_inference_mode_enabled
 from .autograd.grad_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled

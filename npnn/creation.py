@@ -276,6 +276,24 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     return _tri_indices('triu_indices', 'triu_indices', row, col, offset, dtype, device)
 
 
+def unravel_index(indices, shape):
+    """The coordinates of flat ``indices`` in a tensor of ``shape``: a tuple of int64 tensors (indices wrap
+    modulo each size, as PyTorch's do)."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"expected 'indices' to be a Tensor, but got {type(indices).__name__}")
+    if indices._data.dtype.kind not in 'iub' or indices._data.dtype == np.bool_:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(s) for s in shape)
+    if builtins.any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    rest = indices._data.astype(np.int64)
+    coords = []
+    for size in reversed(shape):
+        coords.append(rest % size if size else rest * 0)
+        rest = rest // size if size else rest
+    return tuple(Tensor._make(c) for c in reversed(coords))
+
+
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Values in ``[start, end)`` spaced by ``step``; int64 for integer arguments."""
     if end is None:

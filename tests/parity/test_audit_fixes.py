@@ -435,3 +435,94 @@ def test_vander_errors_and_gradcheck(device):
     assert npnn.vander(npnn.tensor([True, False])).dtype == npnn.int64
     x = npnn.tensor([0.5, -1.0, 2.0], dtype=npnn.float64, device=device, requires_grad=True)
     assert npnn.autograd.gradcheck(lambda v: npnn.vander(v, N=4), (x,))
+
+
+@pytest.mark.parametrize('shape,wrap', [((4, 4), False), ((5, 3), True), ((5, 3), False), ((3, 5), True),
+                                        ((2, 2, 2), False)])
+def test_fill_diagonal_matches_torch(shape, wrap, device):
+    def run(L, dev):
+        x = L.tensor(np.arange(np.prod(shape), dtype=np.float32).reshape(shape) * 0.1, device=dev,
+                     requires_grad=True)
+        y = x * 2
+        y.fill_diagonal_(-3.0, wrap=wrap)
+        (y * L.arange(y.numel(), dtype=L.float32, device=dev).reshape(shape)).sum().backward()
+        return L.cat([y.detach().flatten(), x.grad.flatten()])
+    t, n = _both(run, device)
+    np.testing.assert_array_equal(n, t)
+
+
+def test_fill_diagonal_contrastive_mask_matches_torch(device):
+    # the usual use: mask self-similarity before a logsumexp over the other samples
+    def run(L, dev):
+        z = L.tensor(np.sin(np.arange(12, dtype=np.float32)).reshape(4, 3), device=dev, requires_grad=True)
+        sim = z @ z.T
+        r = sim.fill_diagonal_(float('-inf'))
+        loss = sim.logsumexp(dim=1).mean()
+        loss.backward()
+        assert r is sim
+        return L.cat([loss.detach().reshape(1), z.grad.flatten()])
+    t, n = _both(run, device)
+    np.testing.assert_allclose(n, t, rtol=1e-5, atol=1e-6)
+
+
+def test_fill_diagonal_errors():
+    with pytest.raises(RuntimeError, match='equal length'):
+        npnn.zeros(2, 3, 2).fill_diagonal_(1)
+    with pytest.raises(RuntimeError, match='dimensions must larger than 1'):
+        npnn.zeros(3).fill_diagonal_(1)
+    with pytest.raises(RuntimeError, match='leaf Variable that requires grad'):
+        npnn.zeros(2, 2, requires_grad=True).fill_diagonal_(1)
+
+
+def test_bernoulli_and_multinomial_methods(device):
+    p = npnn.tensor([[0.0, 1.0, 0.3], [1.0, 0.0, 0.7]], device=device)
+    a = p.bernoulli(generator=npnn.Generator().manual_seed(3))
+    b = npnn.bernoulli(p, generator=npnn.Generator().manual_seed(3))
+    assert a.dtype == npnn.float32 and a.tolist() == b.tolist()
+    assert a[:, :2].tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    assert set(p.bernoulli(0.5).flatten().tolist()) <= {0.0, 1.0}
+    w = npnn.tensor([[0.0, 0.0, 5.0], [1.0, 0.0, 1.0]], device=device)
+    s = w.multinomial(4, replacement=True, generator=npnn.Generator().manual_seed(0))
+    assert s.dtype == npnn.int64 and tuple(s.shape) == (2, 4)
+    assert s[0].tolist() == [2, 2, 2, 2] and set(s[1].tolist()) <= {0, 2}
+    assert sorted(w[1].multinomial(2).tolist()) == [0, 2]
+    assert torch.tensor([[0.0, 0.0, 5.0]]).multinomial(2, replacement=True).tolist() == [[2, 2]]
+
+
+@pytest.mark.parametrize('case', range(5))
+def test_unravel_index_matches_torch(case, device):
+    def run(L, dev):
+        idx, shape = [(L.tensor([4, 7, 0], device=dev), (2, 4)), (L.tensor([6, -1], device=dev), (2, 3)),
+                      (L.tensor(5, device=dev), (2, 3)), (L.tensor([[1, 5]], device=dev), L.Size([2, 3])),
+                      (L.tensor([3], device=dev), 4)][case]
+        return L.stack(list(L.unravel_index(idx, shape)))
+    t, n = _both(run, device)
+    assert n.dtype == t.dtype == np.int64
+    np.testing.assert_array_equal(n, t)
+
+
+def test_unravel_index_rejects_float_indices():
+    with pytest.raises(TypeError, match='integer dtype'):
+        npnn.unravel_index(npnn.tensor([1.5]), (2, 3))
+
+
+_LEAF_INPLACE = {
+    'masked_fill_': lambda L, x: x.masked_fill_(L.tensor([True, False, True]), 1.0),
+    'masked_fill_tensor_value': lambda L, x: x.masked_fill_(L.tensor([True, False, True]), L.tensor(1.0)),
+    'bernoulli_': lambda L, x: x.bernoulli_(0.5),
+    'random_': lambda L, x: x.random_(0, 3),
+    'exponential_': lambda L, x: x.exponential_(),
+    'geometric_': lambda L, x: x.geometric_(0.5),
+    'cauchy_': lambda L, x: x.cauchy_(),
+}
+
+
+@pytest.mark.parametrize('name', list(_LEAF_INPLACE))
+def test_inplace_on_leaf_requiring_grad_raises_like_torch(name, device):
+    for L, dev in ((torch, 'cpu'), (npnn, device)):
+        x = L.zeros(3, device=dev, requires_grad=True)
+        with pytest.raises(RuntimeError, match='a leaf Variable that requires grad is being used in an in-place'):
+            _LEAF_INPLACE[name](L, x)
+        with L.no_grad():                     # allowed without recording, as in weight init
+            _LEAF_INPLACE[name](L, x)
+        assert x.is_leaf and x.grad_fn is None
