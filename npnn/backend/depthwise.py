@@ -22,7 +22,7 @@ from .conv_kernels import _n_threads, _parallel, _PARALLEL_MIN, windows
 from .device import array_module
 
 _BLOCK = 1 << 17  # elements of the largest per-block array in the per-offset loops (cache-sized)
-_EIN_BLOCK = 1 << 19  # output elements per einsum block
+_COLS_BLOCK = 1 << 20  # elements of the per-block window columns
 _TAPS_ON_NUMPY = False  # tests set it to run the CuPy formulation on NumPy
 
 
@@ -92,27 +92,80 @@ def _pad_or_crop(a, pads):
     return _pad_or_crop(a[(Ellipsis,) + crop], [(max(0, l), max(0, r)) for l, r in pads])
 
 
-def _window_conv(a, w, pads, stride, dilation, out_shape, mode):
-    """The windows formulation (NumPy): ``out[n, c, m?, o] = sum_(m?, k) w[c, m?, k] * apad[n, c, m?, o*stride +
-    k*dilation]`` with ``mode`` 'one' (``a (N, C, *S)``, ``w (C, *K)``), 'spread' (``w (C, M, *K)``, the
-    output gains the M dim) or 'gather' (``a (N, C, M, *S)``, summed over M)."""
+def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out):
+    """The columns formulation (NumPy): ``out[n, c, mo, o] = sum_(mi, k) w[c, mo, mi, k] * apad[n, c, mi, o*stride
+    + k*dilation]`` for ``a (N, C*m_in, *S)`` and ``w (C, m_out, m_in, *K)``; returns ``(N, C*m_out, *O)``.
+    Per block of samples, the windows are copied into ``(c, m_in*K, n*O)`` columns (one row-contiguous copy per
+    offset) and contracted with one batched matmul over channels; blocks stay cache-sized."""
     d = len(out_shape)
-    kernel = tuple(w.shape[-d:])
-    o, k = 'opq'[:d], 'ijk'[:d]
-    sub = {'one': f'nc{o}{k},c{k}->nc{o}', 'spread': f'nc{o}{k},cm{k}->ncm{o}',
-           'gather': f'ncm{o}{k},cm{k}->nc{o}'}[mode]
-    n, c = a.shape[:2]
-    win = windows(_pad_or_crop(a, pads), kernel, stride, dilation, out_shape)
-    lead = (n, c, w.shape[1]) if mode == 'spread' else (n, c)
-    out = np.empty(lead + tuple(out_shape), dtype=a.dtype)
-    per_channel = math.prod(out.shape[2:])
-    parts = _blocks(n, c, per_channel, np, _EIN_BLOCK)
+    kernel = tuple(w.shape[3:])
+    kt = math.prod(kernel)
+    n = a.shape[0]
+    c = w.shape[0]
+    apad = _pad_or_crop(a, pads)
+    apad = apad.reshape((n, c, m_in) + apad.shape[2:])
+    out = np.empty((n, c, m_out) + tuple(out_shape), dtype=a.dtype)
+    p = math.prod(out_shape)
+    w3 = np.ascontiguousarray(w.reshape(c, m_out, m_in * kt))
+    sls = [(t, tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
+                     for k, dl, s, o in zip(off, dilation, stride, out_shape)))
+           for t, off in enumerate(np.ndindex(*kernel))]
+    parts = _blocks(n, c, m_in * kt * p, np, _COLS_BLOCK)
+
+    def run(part):
+        buf = None
+        for ns, cs in part:
+            src = apad[ns, cs]  # (nb, cb, m_in, *Sp)
+            nb, cb = src.shape[:2]
+            if buf is None or buf.size < cb * m_in * kt * nb * p:
+                buf = np.empty(cb * m_in * kt * nb * p, dtype=a.dtype)
+            cols = buf[:cb * m_in * kt * nb * p].reshape((cb, m_in, kt, nb) + tuple(out_shape))
+            for mi in range(m_in):
+                for t, sl in sls:
+                    np.copyto(cols[:, mi, t], src[(slice(None), slice(None), mi) + sl].swapaxes(0, 1))
+            r = np.matmul(w3[cs], cols.reshape(cb, m_in * kt, nb * p))  # (cb, m_out, nb*P)
+            np.copyto(out[ns, cs], r.reshape((cb, m_out, nb) + tuple(out_shape)).transpose(
+                (2, 0, 1) + tuple(range(3, 3 + d))))
+    _parallel(run, parts)
+    return out.reshape((n, c * m_out) + tuple(out_shape))
+
+
+def _cols_conv_t(g, w, spatial, pads, stride, dilation, m_in, m_out):
+    """The adjoint of ``_cols_conv`` in ``a`` (the input gradient, any stride): per block, one batched matmul
+    ``w.T @ g`` gives the window columns' gradient, and each offset's rows are added back into a padded
+    buffer with a strided slice-add. ``g (N, C*m_out, *O)``, ``w (C, m_out, m_in, *K)``; returns
+    ``(N, C*m_in, *spatial)``."""
+    d = len(spatial)
+    kernel = tuple(w.shape[3:])
+    kt = math.prod(kernel)
+    n, c = g.shape[0], w.shape[0]
+    out_shape = tuple(g.shape[2:])
+    p = math.prod(out_shape)
+    g5 = g.reshape((n, c, m_out) + out_shape)
+    wt = np.ascontiguousarray(w.reshape(c, m_out, m_in * kt).transpose(0, 2, 1))  # (C, m_in*K, m_out)
+    padded = _padded_extent(spatial, pads)
+    gpad = np.zeros((n, c, m_in) + padded, dtype=g.dtype)
+    sls = [(t, tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
+                     for k, dl, s, o in zip(off, dilation, stride, out_shape)))
+           for t, off in enumerate(np.ndindex(*kernel))]
+    parts = _blocks(n, c, m_in * kt * p, np, _COLS_BLOCK)
 
     def run(part):
         for ns, cs in part:
-            np.einsum(sub, win[ns, cs], w[cs], out=out[ns, cs], optimize=True)
+            gb = g5[ns, cs]  # (nb, cb, m_out, *O)
+            nb, cb = gb.shape[:2]
+            gcols = np.ascontiguousarray(gb.transpose((1, 2, 0) + tuple(range(3, 3 + d))))
+            r = np.matmul(wt[cs], gcols.reshape(cb, m_out, nb * p))
+            r = r.reshape((cb, m_in, kt, nb) + out_shape)
+            dst = gpad[ns, cs]
+            for mi in range(m_in):
+                for t, sl in sls:
+                    v = dst[(slice(None), slice(None), mi) + sl]
+                    v += r[:, mi, t].swapaxes(0, 1)
     _parallel(run, parts)
-    return out
+    inner = tuple(slice(l, l + s) for s, (l, _) in zip(spatial, pads))
+    gx = np.ascontiguousarray(gpad[(Ellipsis,) + inner])
+    return gx.reshape((n, c * m_in) + tuple(spatial))
 
 
 def _padded_extent(spatial, pads):
@@ -129,11 +182,7 @@ def forward(x, w, b, pads, stride, dilation, out_shape):
     m = cout // c
     out_shape = tuple(out_shape)
     if xp is np and not _TAPS_ON_NUMPY:
-        if m == 1:
-            out = _window_conv(x, w.reshape((c,) + kernel), pads, stride, dilation, out_shape, 'one')
-        else:
-            out = _window_conv(x, w.reshape((c, m) + kernel), pads, stride, dilation, out_shape, 'spread')
-            out = out.reshape((n, cout) + out_shape)
+        out = _cols_conv(x, w.reshape((c, m, 1) + kernel), pads, stride, dilation, out_shape, 1, m)
         if b is not None:
             out += b.reshape((cout,) + (1,) * d)
         return out
@@ -185,14 +234,14 @@ def backward(g, x, w, pads, stride, dilation, need_x, need_w):
     g5 = g.reshape((n, c, m) + out_shape)
     wt = w.reshape(c, m, -1)
     gx = None
-    if need_x and xp is np and not _TAPS_ON_NUMPY and all(s == 1 for s in stride):
-        # stride 1: gx is the forward convolution of g, padded to S + dl*(k-1), with the flipped kernel
-        gpads = [(dl * (k - 1) - l, dl * (k - 1) - r) for k, dl, (l, r) in zip(kernel, dilation, pads)]
-        wf = w.reshape((c, m) + kernel)[(Ellipsis,) + (slice(None, None, -1),) * d]
-        if m == 1:
-            gx = _window_conv(g, wf[:, 0], gpads, stride, dilation, spatial, 'one')
+    if need_x and xp is np and not _TAPS_ON_NUMPY:
+        if all(s == 1 for s in stride):
+            # gx is the forward convolution of g, padded to S + dl*(k-1), with the flipped kernel
+            gpads = [(dl * (k - 1) - l, dl * (k - 1) - r) for k, dl, (l, r) in zip(kernel, dilation, pads)]
+            wf = w.reshape((c, 1, m) + kernel)[(Ellipsis,) + (slice(None, None, -1),) * d]
+            gx = _cols_conv(g, wf, gpads, stride, dilation, spatial, m, 1)
         else:
-            gx = _window_conv(g5, wf, gpads, stride, dilation, spatial, 'gather')
+            gx = _cols_conv_t(g, w.reshape((c, m, 1) + kernel), spatial, pads, stride, dilation, 1, m)
         need_x = False
         if not need_w:
             return gx, None

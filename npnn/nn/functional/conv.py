@@ -237,19 +237,17 @@ class ConvolutionBackward0(_ConvBackwardBase):
 
 
 def _weight_grad(xpad, g, stride, dilation, kernel, groups, d):
-    """``dW[co, ci, k] = sum_{n,o} g[n, co, o] * xpad[n, ci, o*stride + k*dilation]`` as a convolution of
-    ``xpad`` (channels as batch) with ``g`` (batch as channels), per group; differentiable."""
-    from ...autograd.ops.shape import cat
-    c, cout = xpad.shape[1], g.shape[1]
-    cg, og = c // groups, cout // groups
-    outs = []
-    for i in range(groups):
-        xg = xpad[:, i * cg:(i + 1) * cg].transpose(0, 1)
-        gg = g[:, i * og:(i + 1) * og].transpose(0, 1)
-        r = _conv(xg, gg, None, dilation, 0, stride, 1, d)  # (cg, og, *K')
-        r = r[(slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)]
-        outs.append(r.transpose(0, 1))
-    return outs[0] if groups == 1 else cat(outs, 0)
+    """``dW[co, ci, k] = sum_{n,o} g[n, co, o] * xpad[n, g(co)*cg + ci, o*stride + k*dilation]`` as ONE grouped
+    convolution (differentiable): the input is ``xpad`` with the in-group channel index as batch and (group,
+    sample) as channels, the weight is ``g`` with samples as channels, and stride and dilation swap roles."""
+    n, c = xpad.shape[:2]
+    cg = c // groups
+    sp = tuple(xpad.shape[2:])
+    xg = xpad.reshape((n, groups, cg) + sp).permute((2, 1, 0) + tuple(range(3, 3 + d)))
+    xg = xg.reshape((cg, groups * n) + sp)  # [ci, (group, sample), ...]
+    r = _conv(xg, g.transpose(0, 1), None, dilation, 0, stride, groups, d)  # (cg, Cout, *K')
+    r = r[(slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)]
+    return r.transpose(0, 1)
 
 
 def _unpad(padded, pads):
