@@ -221,16 +221,16 @@ def forward(x, w, b, pads, stride, dilation, out_shape):
     return out
 
 
-def backward(g, x, w, pads, stride, dilation, need_x, need_w):
+def backward(g, x_shape, x, w, pads, stride, dilation, need_x, need_w):
     """Input and weight gradients of ``forward`` for the upstream gradient ``g (N, C*M, *O)``; either is
-    None when not needed. One pass over blocks computes both."""
+    None when not needed (``x`` may be None when the weight gradient is not)."""
     xp = array_module(g)
-    n, c = x.shape[:2]
+    n, c = x_shape[:2]
     d = g.ndim - 2
     cout, kernel = w.shape[0], tuple(w.shape[2:])
     m = cout // c
     out_shape = tuple(g.shape[2:])
-    spatial = tuple(x.shape[2:])
+    spatial = tuple(x_shape[2:])
     g5 = g.reshape((n, c, m) + out_shape)
     wt = w.reshape(c, m, -1)
     gx = None
@@ -247,7 +247,7 @@ def backward(g, x, w, pads, stride, dilation, need_x, need_w):
             return gx, None
     tl = taps(spatial, out_shape, kernel, pads, stride, dilation)
     if need_x:
-        gx = xp.empty(x.shape, dtype=g.dtype)
+        gx = xp.empty(x_shape, dtype=g.dtype)
     first = next((i for i, tp in enumerate(tl) if tp[4]), None) if (m == 1 and need_x) else None
     if first is not None:  # the tap that covers all of gx writes it first, the others add to it
         tl.insert(0, tl.pop(first))
@@ -264,7 +264,7 @@ def backward(g, x, w, pads, stride, dilation, need_x, need_w):
         acc = xp.zeros((c, m, wt.shape[2]), dtype=g.dtype) if need_w else None
         for ns, cs in part:
             gs = g5[ns, cs]
-            xs = x[ns, cs]
+            xs = x[ns, cs] if need_w else None
             ws = wt[cs]
             cb = ws.shape[0]
             if need_x:

@@ -170,7 +170,8 @@ class ConvolutionBackward0(_ConvBackwardBase):
         xp = array_module(gd)
         w = self.w
         if self.dw:
-            gx, gw = depthwise.backward(gd, self.x, w, self.pads, self.stride, self.dilation, need_x, need_w)
+            gx, gw = depthwise.backward(gd, self.x_shape, self.x, w, self.pads, self.stride, self.dilation,
+                                        need_x, need_w)
             if gx is not None:
                 gx = make(gx[0] if self.unbatched else gx)
             return gx, (make(gw) if gw is not None else None)
@@ -340,6 +341,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, d):
             give(cols)
         node.dw = dw
         node.x = x if (dw and weight._rg) else None
+        node.x_shape = x.shape
         node.wide = wide
         node.ctx = ctx
         node.kernel, node.stride, node.dilation, node.out_shape = kernel, stride, dilation, out_shape
