@@ -526,3 +526,26 @@ def test_inplace_on_leaf_requiring_grad_raises_like_torch(name, device):
         with L.no_grad():                     # allowed without recording, as in weight init
             _LEAF_INPLACE[name](L, x)
         assert x.is_leaf and x.grad_fn is None
+
+
+def test_pytorch_module_paths_for_isinstance_checks():
+    # detection/segmentation code freezes norm layers by walking modules and testing these classes
+    for L in (torch, npnn):
+        nn = L.nn
+        model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.InstanceNorm2d(4), nn.BatchNorm1d(4),
+                              nn.MultiheadAttention(4, 2))
+        bn = [type(m).__name__ for m in model.modules() if isinstance(m, L.nn.modules.batchnorm._BatchNorm)]
+        norm = [type(m).__name__ for m in model.modules() if isinstance(m, L.nn.modules.batchnorm._NormBase)]
+        inst = [type(m).__name__ for m in model.modules()
+                if isinstance(m, L.nn.modules.instancenorm._InstanceNorm)]
+        assert bn == ['BatchNorm2d', 'BatchNorm1d']
+        assert norm == ['BatchNorm2d', 'InstanceNorm2d', 'BatchNorm1d']
+        assert inst == ['InstanceNorm2d']
+        assert L.nn.modules.batchnorm.BatchNorm2d is nn.BatchNorm2d
+        assert L.nn.modules.activation.MultiheadAttention is nn.MultiheadAttention
+        assert L.utils.data.distributed.DistributedSampler is L.utils.data.DistributedSampler
+        for m in model.modules():
+            if isinstance(m, L.nn.modules.batchnorm._BatchNorm):
+                m.eval()
+                m.weight.requires_grad_(False)
+        assert [m.training for m in model if isinstance(m, L.nn.modules.batchnorm._BatchNorm)] == [False, False]

@@ -306,3 +306,7 @@ class GLU(Module):
 
     def extra_repr(self):
         return f'dim={self.dim}'
+
+
+# PyTorch defines MultiheadAttention in its activation module; the same class is reachable here
+from .attention import MultiheadAttention  # noqa: E402,F401

@@ -239,3 +239,7 @@ class RMSNorm(Module):
 
     def extra_repr(self):
         return f'{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}'
+
+
+# PyTorch keeps these classes in their own modules; scripts reach them there for isinstance checks
+from . import batchnorm, instancenorm  # noqa: E402,F401
