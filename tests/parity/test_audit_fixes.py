@@ -549,3 +549,14 @@ def test_pytorch_module_paths_for_isinstance_checks():
                 m.eval()
                 m.weight.requires_grad_(False)
         assert [m.training for m in model if isinstance(m, L.nn.modules.batchnorm._BatchNorm)] == [False, False]
+
+
+def test_module_compile_is_accepted_in_place():
+    for L in (torch, npnn):
+        m = L.nn.Linear(2, 1)
+        with L.no_grad():
+            m.weight.fill_(1.0)
+            m.bias.zero_()
+        if L is npnn:
+            assert m.compile(mode='reduce-overhead') is None
+        assert m(L.ones(1, 2)).item() == 2.0

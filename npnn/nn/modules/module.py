@@ -751,6 +751,10 @@ class Module:
         from ...creation import empty_like
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
+    def compile(self, *args, **kwargs):
+        """``model.compile(...)``: accepted and ignored, like ``npnn.compile`` (npnn runs eagerly)."""
+        return None
+
     def share_memory(self):
         """Kept for compatibility (arrays are shared with worker processes by the data loader); returns self."""
         return self._apply(lambda t: t.share_memory_())
