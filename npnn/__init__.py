@@ -22,7 +22,7 @@ from .autograd.ops import TENSOR_METHODS as _TM, INPLACE_METHODS as _IM
 from ._tensor_str import set_printoptions
 from . import autograd
 from . import nn, optim, data, utils, amp, cuda, jit, multiprocessing, testing  # noqa: E402
-from .amp import autocast  # noqa: E402
+from .amp import autocast, is_autocast_enabled, get_autocast_dtype  # noqa: E402
 from . import linalg, fft, distributions, quasirandom, backends, special, func, __config__  # noqa: E402
 from .spectral import *  # noqa: F401,F403,E402
 from .linalg._toplevel import (inverse, det, logdet, slogdet, pinverse, qr, svd, lu, lu_unpack, lu_solve,  # noqa

@@ -8,13 +8,27 @@ import contextlib
 
 from .backend import dtypes
 
-__all__ = ['autocast', 'GradScaler', 'is_autocast_available']
+__all__ = ['autocast', 'GradScaler', 'is_autocast_available', 'is_autocast_enabled', 'get_autocast_dtype']
 
 _DEVICE_TYPES = ('cpu', 'cuda')
 
 
 def is_autocast_available(device_type):
     return device_type in _DEVICE_TYPES
+
+
+def is_autocast_enabled(device_type=None):
+    """Always False: inside an npnn ``autocast`` region ops keep their inputs' dtypes, which is what code
+    that asks this question should then assume."""
+    return False
+
+
+def get_autocast_dtype(device_type):
+    """The lower-precision dtype PyTorch's autocast would pick for ``device_type`` (bfloat16 on cpu when
+    available, else float16)."""
+    if device_type not in _DEVICE_TYPES:
+        raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {device_type}")
+    return dtypes.bfloat16 if device_type == 'cpu' and dtypes.bfloat16 is not None else dtypes.float16
 
 
 class autocast(contextlib.ContextDecorator):

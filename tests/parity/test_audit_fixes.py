@@ -560,3 +560,15 @@ def test_module_compile_is_accepted_in_place():
         if L is npnn:
             assert m.compile(mode='reduce-overhead') is None
         assert m(L.ones(1, 2)).item() == 2.0
+
+
+def test_autocast_queries():
+    # npnn's autocast keeps dtypes, so it reports itself disabled even inside a region
+    with npnn.autocast('cpu'):
+        assert npnn.is_autocast_enabled() is False and npnn.is_autocast_enabled('cpu') is False
+        assert npnn.nn.Linear(2, 2)(npnn.ones(1, 2)).dtype == npnn.float32
+    assert npnn.get_autocast_dtype('cuda') == npnn.float16 and torch.get_autocast_dtype('cuda') == torch.float16
+    expected_cpu = npnn.bfloat16 if npnn.bfloat16 is not None else npnn.float16
+    assert npnn.get_autocast_dtype('cpu') == expected_cpu
+    with pytest.raises(RuntimeError, match='device type'):
+        npnn.get_autocast_dtype('foo')
