@@ -3,7 +3,7 @@ from .tensor import Tensor
 from .backend import dtypes
 
 __all__ = ['is_tensor', 'is_storage', 'is_floating_point', 'is_complex', 'numel', 'typename', 'result_type',
-           'promote_types', 'can_cast', 'is_nonzero', 'rsub']
+           'promote_types', 'can_cast', 'is_nonzero', 'rsub', 'resolve_conj', 'resolve_neg', 'is_conj', 'is_neg']
 
 
 def is_tensor(obj):
@@ -65,3 +65,21 @@ def can_cast(from_, to):
 def rsub(input, other, *, alpha=1):
     from .autograd.ops.elementwise import rsub as _r
     return _r(input, other, alpha=alpha)
+
+
+def resolve_conj(input):
+    """``input``: npnn keeps no lazy conjugate bit, so there is nothing to resolve."""
+    return input.resolve_conj()
+
+
+def resolve_neg(input):
+    """``input``: npnn keeps no lazy negative bit."""
+    return input.resolve_neg()
+
+
+def is_conj(input):
+    return input.is_conj()
+
+
+def is_neg(input):
+    return input.is_neg()

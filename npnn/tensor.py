@@ -249,6 +249,20 @@ class Tensor:
         from . import spectral
         return spectral.angle(self)
 
+    # npnn's conj and neg always produce materialised values (no lazy conjugate/negative bits), so these
+    # are identities that let code written for PyTorch's lazy views run unchanged
+    def resolve_conj(self):
+        return self
+
+    def resolve_neg(self):
+        return self
+
+    def is_conj(self):
+        return False
+
+    def is_neg(self):
+        return False
+
     def stft(self, *args, **kwargs):
         from . import spectral
         return spectral.stft(self, *args, **kwargs)

@@ -572,3 +572,15 @@ def test_autocast_queries():
     assert npnn.get_autocast_dtype('cpu') == expected_cpu
     with pytest.raises(RuntimeError, match='device type'):
         npnn.get_autocast_dtype('foo')
+
+
+def test_resolve_conj_and_neg_match_torch(device):
+    def run(L, dev):
+        z = L.complex(L.tensor([1., 2.], device=dev), L.tensor([0.5, -1.], device=dev))
+        c = z.conj()
+        r = L.view_as_real(c.resolve_conj())
+        n = L.resolve_neg(L.resolve_conj(c))
+        assert not L.is_conj(c.resolve_conj()) and not c.resolve_conj().is_neg() and not L.is_neg(n)
+        return L.cat([r.flatten(), L.view_as_real(n).flatten()])
+    t, n = _both(run, device)
+    np.testing.assert_array_equal(n, t)
