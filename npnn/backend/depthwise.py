@@ -130,42 +130,38 @@ def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out):
     return out.reshape((n, c * m_out) + tuple(out_shape))
 
 
-def _cols_conv_t(g, w, spatial, pads, stride, dilation, m_in, m_out):
-    """The adjoint of ``_cols_conv`` in ``a`` (the input gradient, any stride): per block, one batched matmul
-    ``w.T @ g`` gives the window columns' gradient, and each offset's rows are added back into a padded
-    buffer with a strided slice-add. ``g (N, C*m_out, *O)``, ``w (C, m_out, m_in, *K)``; returns
-    ``(N, C*m_in, *spatial)``."""
-    d = len(spatial)
-    kernel = tuple(w.shape[3:])
-    kt = math.prod(kernel)
+def _grad_input_phases(g, w, spatial, pads, stride, dilation, m):
+    """The input gradient of a strided depthwise conv (NumPy), split by output phase: the inputs ``i`` with
+    ``i % stride == r`` receive only the kernel offsets ``k`` with ``(r + pad - k*dilation) % stride == 0``,
+    and for them it is a stride-1 convolution of ``g`` with that sub-kernel, flipped (dilation shrinks by the
+    common factor with the stride). So the work is one forward-sized conv per phase, not a scatter per offset.
+    ``g (N, C*m, *O)``, ``w (C, m, *K)``; returns ``(N, C, *spatial)``."""
     n, c = g.shape[0], w.shape[0]
+    d = len(spatial)
+    kernel = tuple(w.shape[2:])
     out_shape = tuple(g.shape[2:])
-    p = math.prod(out_shape)
-    g5 = g.reshape((n, c, m_out) + out_shape)
-    wt = np.ascontiguousarray(w.reshape(c, m_out, m_in * kt).transpose(0, 2, 1))  # (C, m_in*K, m_out)
-    padded = _padded_extent(spatial, pads)
-    gpad = np.zeros((n, c, m_in) + padded, dtype=g.dtype)
-    sls = [(t, tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
-                     for k, dl, s, o in zip(off, dilation, stride, out_shape)))
-           for t, off in enumerate(np.ndindex(*kernel))]
-    parts = _blocks(n, c, m_in * kt * p, np, _COLS_BLOCK)
-
-    def run(part):
-        for ns, cs in part:
-            gb = g5[ns, cs]  # (nb, cb, m_out, *O)
-            nb, cb = gb.shape[:2]
-            gcols = np.ascontiguousarray(gb.transpose((1, 2, 0) + tuple(range(3, 3 + d))))
-            r = np.matmul(wt[cs], gcols.reshape(cb, m_out, nb * p))
-            r = r.reshape((cb, m_in, kt, nb) + out_shape)
-            dst = gpad[ns, cs]
-            for mi in range(m_in):
-                for t, sl in sls:
-                    v = dst[(slice(None), slice(None), mi) + sl]
-                    v += r[:, mi, t].swapaxes(0, 1)
-    _parallel(run, parts)
-    inner = tuple(slice(l, l + s) for s, (l, _) in zip(spatial, pads))
-    gx = np.ascontiguousarray(gpad[(Ellipsis,) + inner])
-    return gx.reshape((n, c * m_in) + tuple(spatial))
+    gx = np.empty((n, c) + tuple(spatial), dtype=g.dtype)
+    for phase in np.ndindex(*stride):
+        ksl, gpads, dils, qs = [], [], [], []
+        for r, s, k, dl, (pl, _), size, o in zip(phase, stride, kernel, dilation, pads, spatial, out_shape):
+            q = -(-(size - r) // s)  # inputs in this phase
+            ks = [kk for kk in range(k) if (r + pl - kk * dl) % s == 0]
+            if not ks or q <= 0:
+                break
+            step = ks[1] - ks[0] if len(ks) > 1 else 1
+            e_min = (r + pl - ks[-1] * dl) // s  # offsets into g, increasing along the flipped sub-kernel
+            dl2 = step * dl // s
+            ksl.append(slice(ks[-1], ks[0] - 1 if ks[0] else None, -step))
+            gpads.append((-e_min, q + dl2 * (len(ks) - 1) - o + e_min))
+            dils.append(dl2)
+            qs.append(q)
+        else:
+            sub = w[(slice(None), slice(None)) + tuple(ksl)]  # (C, m, *K'), flipped
+            part = _cols_conv(g, sub[:, None], gpads, (1,) * d, dils, qs, m, 1)
+            gx[(slice(None), slice(None)) + tuple(slice(r, None, s) for r, s in zip(phase, stride))] = part
+            continue
+        gx[(slice(None), slice(None)) + tuple(slice(r, None, s) for r, s in zip(phase, stride))] = 0
+    return gx
 
 
 def _padded_extent(spatial, pads):
@@ -241,7 +237,7 @@ def backward(g, x_shape, x, w, pads, stride, dilation, need_x, need_w):
             wf = w.reshape((c, 1, m) + kernel)[(Ellipsis,) + (slice(None, None, -1),) * d]
             gx = _cols_conv(g, wf, gpads, stride, dilation, spatial, m, 1)
         else:
-            gx = _cols_conv_t(g, w.reshape((c, m, 1) + kernel), spatial, pads, stride, dilation, 1, m)
+            gx = _grad_input_phases(g, w.reshape((c, m) + kernel), spatial, pads, stride, dilation, m)
         need_x = False
         if not need_w:
             return gx, None
