@@ -121,6 +121,10 @@ CASES = {
     'lerp': (lambda L, a, b: L.lerp(a, b, 0.3), [Z, W]),
     'sinc': (lambda L, a: L.sinc(a), [Z]),
     'exp_of_real_times_i': (lambda L, a: L.exp(a * 1j), [R]),
+    'cov': (lambda L, a: L.cov(a), [Z]),
+    'corrcoef': (lambda L, a: L.corrcoef(a), [Z]),
+    'float_power': (lambda L, a: L.float_power(a, 2), [Z]),
+    'float_power_real_complex': (lambda L, a, b: L.float_power(a.abs(), b), [R, W]),
 }
 CASES.update({name: (_unary(name), [Z]) for name in UNARY})
 
@@ -185,6 +189,9 @@ def test_var_of_complex_is_real(device):
     np.testing.assert_allclose(to_numpy(z.var(1)), torch.tensor(Z).var(1).numpy(), rtol=1e-12)
     np.testing.assert_allclose(to_numpy(z.std()), torch.tensor(Z).std().numpy(), rtol=1e-12)
     assert z.norm().dtype == npnn.float64
+    z0 = npnn.tensor(Z0, device=device)
+    n0 = npnn.linalg.vector_norm(z0, 0)
+    assert n0.dtype == npnn.float64 and float(n0) == float(torch.linalg.vector_norm(torch.tensor(Z0), 0))
 
 
 def test_sigmoid_of_complex_value(device):
@@ -205,7 +212,7 @@ def test_sign_rejects_complex_like_torch(device):
 GRADCHECK = ['mul', 'mul_complex_real', 'mul_real_complex', 'div', 'div_real_complex', 'rdiv_complex_scalar',
              'normalize', 'pow_tensor', 'pow_complex_scalar', 'rpow_complex_base', 'sgn', 'abs', 'prod',
              'cumprod_with_zeros', 'logsumexp', 'var', 'norm', 'matmul', 'vdot', 'tanh', 'acosh', 'sigmoid',
-             'real_times_complex_scalar', 'conj', 'angle']
+             'real_times_complex_scalar', 'conj', 'angle', 'cov', 'corrcoef', 'float_power_real_complex']
 
 
 @pytest.mark.parametrize('name', GRADCHECK)

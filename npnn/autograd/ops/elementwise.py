@@ -1048,12 +1048,20 @@ def logaddexp2(input, other):
 
 
 def float_power(input, exponent):
-    """``input ** exponent`` computed in float64."""
+    """``input ** exponent`` computed in float64 (complex128 when either is complex)."""
     T = Tensor()
+
+    def wide(t):
+        return t._cast(np.complex128 if t._data.dtype.kind == 'c' else np.float64)
+
+    def num(v):
+        return v if isinstance(v, (complex, np.complexfloating)) else float(v)
     if not isinstance(input, T):
-        return pow(float(input), exponent._cast(np.float64))
-    x = input._cast(np.float64)
-    e = exponent._cast(np.float64) if isinstance(exponent, T) else float(exponent)
+        return pow(num(input), wide(exponent))
+    x = wide(input)
+    e = wide(exponent) if isinstance(exponent, T) else num(exponent)
+    if isinstance(e, complex) or isinstance(e, T) and e._data.dtype.kind == 'c':
+        x = x._cast(np.complex128)
     return pow(x, e)
 
 

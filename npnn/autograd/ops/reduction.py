@@ -568,7 +568,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if ord == float('-inf'):
         return ax.amin(axes, keepdim)
     if ord == 0:
-        return (x != 0)._cast(x._data.dtype).sum(axes, keepdim)
+        return (x != 0)._cast(ax._data.dtype).sum(axes, keepdim)
     if ord == 1:
         return ax.sum(axes, keepdim)
     if ord == 2:
@@ -713,7 +713,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         w_sum = float(nobs)
         norm_ = w_sum - correction
         xc = x - avg
-        c = xc.matmul(xc.t())
+        c = xc.matmul(_adjoint(xc))
     else:
         w_sum = w.sum()
         avg = (x * w).sum(1, keepdim=True) / w_sum
@@ -724,13 +724,18 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         else:
             norm_ = w_sum - correction * (w * aweights).sum() / w_sum
         xc = x - avg
-        c = (xc * w).matmul(xc.t())
+        c = (xc * w).matmul(_adjoint(xc))
     if isinstance(norm_, Tensor()):
         norm_ = norm_.clamp(min=0)
     else:
         norm_ = max_(norm_, 0)
     c = c / norm_
     return c.reshape(()) if input.ndim < 2 else c
+
+
+def _adjoint(m):
+    """The conjugate transpose of a 2-D tensor (the transpose for real ones)."""
+    return m.t().conj() if m._data.dtype.kind == 'c' else m.t()
 
 
 def corrcoef(input):
@@ -741,6 +746,10 @@ def corrcoef(input):
     d = c.diagonal()
     sd = d.sqrt()
     c = c / sd.unsqueeze(1) / sd.unsqueeze(0)
+    if c._data.dtype.kind == 'c':  # the real and imaginary parts are clipped separately, as in PyTorch
+        from ...spectral import view_as_complex
+        from .shape import stack
+        return view_as_complex(stack([c.real.clamp(-1.0, 1.0), c.imag.clamp(-1.0, 1.0)], -1))
     return c.clamp(-1.0, 1.0)
 
 
