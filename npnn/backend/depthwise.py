@@ -22,7 +22,7 @@ from .conv_kernels import _n_threads, _parallel, _PARALLEL_MIN, windows
 from .device import array_module
 
 _BLOCK = 1 << 17  # elements of the largest per-block array in the per-offset loops (cache-sized)
-_COLS_BLOCK = 1 << 20  # elements of the per-block window columns
+_COLS_BLOCK = 1 << 18  # elements of the per-block window columns
 _TAPS_ON_NUMPY = False  # tests set it to run the CuPy formulation on NumPy
 
 
