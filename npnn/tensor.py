@@ -978,6 +978,15 @@ class Tensor:
         return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                              requires_grad=requires_grad)
 
+    def new(self, *args, device=None):
+        """Legacy constructor with this tensor's dtype and device: ``x.new()`` (empty), ``x.new(2, 3)`` or
+        ``x.new(Size)`` (uninitialised of that size), ``x.new(data)`` for a list, tuple or array."""
+        if not args:
+            return self.new_empty((0,), device=device)
+        if len(args) == 1 and not isinstance(args[0], (numbers.Integral, Size)):
+            return self.new_tensor(args[0], device=device)
+        return self.new_empty(*args, device=device)
+
 
 
 

@@ -584,3 +584,16 @@ def test_resolve_conj_and_neg_match_torch(device):
         return L.cat([r.flatten(), L.view_as_real(n).flatten()])
     t, n = _both(run, device)
     np.testing.assert_array_equal(n, t)
+
+
+def test_legacy_tensor_new_matches_torch(device):
+    for L, dev in ((torch, 'cpu'), (npnn, device)):
+        x = L.zeros(2, dtype=L.float64, device=dev)
+        assert tuple(x.new().shape) == (0,) and x.new().dtype == L.float64
+        assert tuple(x.new(2, 3).shape) == (2, 3) and x.new(2, 3).dtype == L.float64
+        assert tuple(x.new(L.Size([4])).shape) == (4,)
+        assert tuple(x.new(3).shape) == (3,)
+        assert x.new([1, 2]).tolist() == [1.0, 2.0] and x.new([1, 2]).dtype == L.float64
+        assert x.new((1, 2)).tolist() == [1.0, 2.0]              # a tuple is data, not a size
+        assert L.zeros(2, dtype=L.long, device=dev).new([1.7, 2]).tolist() == [1, 2]
+        assert x.new(2, 2).zero_().tolist() == [[0.0, 0.0], [0.0, 0.0]]   # the old `weight.new(b, h).zero_()`
