@@ -1,6 +1,7 @@
 """Tensor-manipulation-heavy code: einsum, gather/scatter_/scatter_add, index_add_, torch.where, topk,
 argsort, sort, unique, cumsum, masked_select, nonzero(as_tuple=True), expand/repeat/repeat_interleave,
-chunk/split/unbind, stack, meshgrid(indexing='ij'), bincount, clamp, flip, roll, tril_indices. The
+chunk/split/unbind, stack, meshgrid(indexing='ij'), bincount, clamp, flip, roll, tril/triu_indices, isin,
+unravel_index, fill_diagonal_. The
 values and the gradients through the differentiable ones match PyTorch."""
 import numpy as np
 import pytest
@@ -98,6 +99,12 @@ def integer_ops(torch, d):
     out['tensor_split'] = [s.tolist() for s in torch.tensor_split(torch.arange(7), 3)]
     out['diff'] = torch.diff(torch.tensor([1, 4, 9, 16])).tolist()
     out['count_nonzero'] = torch.count_nonzero(w > 0, dim=0).tolist()
+    out['isin'] = torch.isin(labels, torch.tensor([0, 3])).tolist()
+    flat = torch.argmax(w.abs())
+    out['unravel'] = [t.item() for t in torch.unravel_index(flat, w.shape)]
+    sim = w @ w.T
+    out['fill_diagonal'] = sim.fill_diagonal_(0.0).diagonal().tolist()
+    out['triu_indices'] = torch.triu_indices(4, 4, 1).tolist()
     return out
 
 
