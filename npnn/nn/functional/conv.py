@@ -66,24 +66,26 @@ def _fmt(t):
 # ---------------------------------------------------------------------------------------------------------
 # array-level cores (shared by conv and conv_transpose, which are each other's adjoints)
 
-def _gemm_fwd(cols, w2, groups):
-    """``w2 (Cout, Cg*K) @ cols (C*K, P)`` per group -> (Cout, P)."""
+def _gemm_fwd(cols, w2, groups, out=None):
+    """``w2 (Cout, Cg*K) @ cols (C*K, P)`` per group -> (Cout, P) (into ``out`` when given)."""
     xp = array_module(cols)
     if groups == 1:
-        return w2 @ cols
-    cout = w2.shape[0]
-    return xp.matmul(w2.reshape(groups, cout // groups, -1),
-                     cols.reshape(groups, -1, cols.shape[-1])).reshape(cout, -1)
+        return xp.matmul(w2, cols, out=out)
+    cout, p = w2.shape[0], cols.shape[-1]
+    res = xp.matmul(w2.reshape(groups, cout // groups, -1), cols.reshape(groups, -1, p),
+                    out=None if out is None else out.reshape(groups, cout // groups, p))
+    return res.reshape(cout, p) if out is None else out
 
 
-def _gemm_t(w2, g2, groups):
-    """``w2.T (Cg*K, Cout) @ g2 (Cout, P)`` per group -> (C*K, P)."""
+def _gemm_t(w2, g2, groups, out=None):
+    """``w2.T (Cg*K, Cout) @ g2 (Cout, P)`` per group -> (C*K, P) (into ``out`` when given)."""
     xp = array_module(g2)
     if groups == 1:
-        return w2.T @ g2
-    cout = w2.shape[0]
-    return xp.matmul(w2.reshape(groups, cout // groups, -1).transpose(0, 2, 1),
-                     g2.reshape(groups, cout // groups, -1)).reshape(-1, g2.shape[-1])
+        return xp.matmul(w2.T, g2, out=out)
+    cout, p = w2.shape[0], g2.shape[-1]
+    res = xp.matmul(w2.reshape(groups, cout // groups, -1).transpose(0, 2, 1), g2.reshape(groups, cout // groups, p),
+                    out=None if out is None else out.reshape(groups, -1, p))
+    return res.reshape(-1, p) if out is None else out
 
 
 def _gemm_w(g2, cols, groups):
@@ -193,9 +195,8 @@ class ConvolutionBackward0(_ConvBackwardBase):
         gx = gw = None
         if need_x:
             w2 = w.reshape(w.shape[0], -1)
-            if self.wide and groups == 1:
-                gcols = take((w2.shape[1], g2.shape[1]), gd.dtype, xp)
-                xp.matmul(w2.T, g2, out=gcols)
+            if self.wide:  # a reused buffer: fresh multi-megabyte arrays cost page faults
+                gcols = _gemm_t(w2, g2, groups, out=take((w2.shape[1] * groups, g2.shape[1]), gd.dtype, xp))
             else:
                 gcols = _gemm_t(w2, g2, groups)
             if self.wide:
@@ -369,11 +370,7 @@ def _wide_forward(xp, x, w, b, pads, padded, kernel, dilation, out_shape, groups
     cols = im2col_wide(xt.reshape(c, n, total), offsets, length)  # (C, K, N, length)
     give(xt)
     cols2 = cols.reshape(-1, n * length)
-    if groups == 1:
-        out2 = take((cout, n * length), x.dtype, xp)
-        xp.matmul(w.reshape(cout, -1), cols2, out=out2)
-    else:
-        out2 = _gemm_fwd(cols2, w.reshape(cout, -1), groups)  # (Cout, N*length)
+    out2 = _gemm_fwd(cols2, w.reshape(cout, -1), groups, out=take((cout, n * length), x.dtype, xp))
     view = out2.reshape((cout, n) + wide_shape)[(Ellipsis,) + tuple(slice(0, o) for o in out_shape)]
     view = view.transpose((1, 0) + tuple(range(2, 2 + d)))
     if b is not None:  # the bias add and the crop/transpose in one pass
