@@ -597,3 +597,16 @@ def test_legacy_tensor_new_matches_torch(device):
         assert x.new((1, 2)).tolist() == [1.0, 2.0]              # a tuple is data, not a size
         assert L.zeros(2, dtype=L.long, device=dev).new([1.7, 2]).tolist() == [1, 2]
         assert x.new(2, 2).zero_().tolist() == [[0.0, 0.0], [0.0, 0.0]]   # the old `weight.new(b, h).zero_()`
+
+
+def test_nn_utils_stateless_functional_call_matches_torch(device):
+    def run(L, dev):
+        m = L.nn.Linear(3, 2).to(dev)
+        w = L.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) * 0.1, device=dev, requires_grad=True)
+        b = L.tensor([0.5, -0.5], device=dev)
+        y = L.nn.utils.stateless.functional_call(m, {'weight': w, 'bias': b}, (L.ones(4, 3, device=dev),))
+        y.pow(2).sum().backward()
+        assert m.weight.grad is None
+        return L.cat([y.detach().flatten(), w.grad.flatten()])
+    t, n = _both(run, device)
+    np.testing.assert_allclose(n, t, rtol=1e-6)

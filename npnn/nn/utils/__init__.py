@@ -3,7 +3,7 @@ from .clip_grad import clip_grad_norm_, clip_grad_norm, clip_grad_value_, get_to
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .weight_norm import weight_norm, remove_weight_norm
 from .spectral_norm import spectral_norm, remove_spectral_norm
-from . import clip_grad, convert_parameters, parametrize, parametrizations  # noqa: F401
+from . import clip_grad, convert_parameters, parametrize, parametrizations, stateless  # noqa: F401
 
 try:  # the packed-sequence helpers live in their own module
     from . import rnn  # noqa: F401
