@@ -1,24 +1,26 @@
-"""Depthwise convolution (``groups == C_in``: each output channel reads one input channel), without
-window columns of the whole batch.
+"""Depthwise convolution (``groups == C_in``: each output channel reads only its own input channel).
 
-Two formulations, both working on NumPy and CuPy arrays (the module comes from the input):
+A matmul per channel over window columns of the whole batch is memory-bound (the columns are kernel-size
+times the input, and each column is read once), so two cheaper formulations are used instead, both on NumPy
+and CuPy arrays (the module comes from the input):
 
 - taps: every kernel offset is one broadcast multiply-add over a (N, C, *out) block, read through a strided
   view of the input; offsets near the border only touch the outputs whose window stays inside the input, so
-  nothing is padded. Used on CuPy (a few full-bandwidth kernels per offset), for the input gradient of
-  strided convolutions and, per offset, for the weight gradient.
-- windows: on NumPy, the forward (and the input gradient of stride-1 convolutions, which is a forward
-  convolution of the padded output gradient with the flipped kernel) is one einsum over a strided window view
-  per block of samples; NumPy turns it into a batched matmul, faster than per-offset ufunc calls whose inner
-  loops are one output row long.
+  nothing is padded. Used for everything on CuPy (a few full-bandwidth kernels per offset) and for the
+  weight gradient on NumPy (one einsum reduction per offset and block).
+- columns, on NumPy: per cache-sized block of samples, the windows are copied into a small column array and
+  contracted with one batched matmul over channels. The forward uses it; so does the input gradient, as the
+  forward convolution of the padded output gradient with the flipped kernel (strided convolutions split by
+  phase into stride-1 convolutions with sub-kernels). Per-offset ufunc calls would run inner loops only one
+  output row long.
 
-On NumPy the work runs in blocks of (samples, channels) spread over a few threads.
+On NumPy the blocks are spread over a few threads.
 """
 import math
 
 import numpy as np
 
-from .conv_kernels import _n_threads, _parallel, _PARALLEL_MIN, windows
+from .conv_kernels import _n_threads, _parallel, _PARALLEL_MIN
 from .device import array_module
 
 _BLOCK = 1 << 17  # elements of the largest per-block array in the per-offset loops (cache-sized)
@@ -162,10 +164,6 @@ def _grad_input_phases(g, w, spatial, pads, stride, dilation, m):
             continue
         gx[(slice(None), slice(None)) + tuple(slice(r, None, s) for r, s in zip(phase, stride))] = 0
     return gx
-
-
-def _padded_extent(spatial, pads):
-    return tuple(s + l + r for s, (l, r) in zip(spatial, pads))
 
 
 def forward(x, w, b, pads, stride, dilation, out_shape):

@@ -2,8 +2,10 @@
 
 Each call is one autograd node: windows of the padded input copied once into a GEMM-ready column array,
 one matmul (batched over groups), and a hand-written backward that is two more matmuls plus a col2im made of
-strided slice-adds per kernel offset. The backward works on arrays; under ``create_graph=True`` it is
-rebuilt from differentiable convolutions instead (slower, but higher-order gradients are exact).
+strided slice-adds per kernel offset. Depthwise convolutions (``groups == C_in``) take a direct path instead
+(``backend.depthwise``): a matmul per channel over full window columns would be memory-bound. The backward
+works on arrays; under ``create_graph=True`` it is rebuilt from differentiable convolutions instead (slower,
+but higher-order gradients are exact).
 """
 import math
 
