@@ -610,3 +610,31 @@ def test_nn_utils_stateless_functional_call_matches_torch(device):
         return L.cat([y.detach().flatten(), w.grad.flatten()])
     t, n = _both(run, device)
     np.testing.assert_allclose(n, t, rtol=1e-6)
+
+
+_STRIDED = [((3, 4), (2, 1), None), ((3, 4), (2, 1), 1), ((4, 3), (1, 4), 0), ((2, 2, 3), (5, 1, 2), 1),
+            ((5,), (0,), 3), ((0, 3), (1, 1), 50)]
+
+
+@pytest.mark.parametrize('size,stride,offset', _STRIDED)
+def test_as_strided_sliding_windows_match_torch(size, stride, offset, device):
+    def run(L, dev):
+        x = L.tensor(np.arange(12, dtype=np.float32).reshape(3, 4) * 0.5, device=dev, requires_grad=True)
+        y = L.as_strided(x, size, stride, offset) if offset is not None else x.as_strided(size, stride)
+        (y * L.arange(1., y.numel() + 1, device=dev).reshape(y.shape)).sum().backward()   # overlaps accumulate
+        return L.cat([y.detach().flatten(), x.grad.flatten()])
+    t, n = _both(run, device)
+    np.testing.assert_array_equal(n, t)
+
+
+def test_as_strided_errors_match_torch():
+    for L in (torch, npnn):
+        x = L.arange(10.)
+        with pytest.raises(RuntimeError, match='out of bounds for storage of size 40'):
+            L.as_strided(x, (3, 5), (3, 1))
+        with pytest.raises(RuntimeError, match='mismatch in length of strides and shape'):
+            L.as_strided(x, (3, 4), (3,))
+        with pytest.raises(RuntimeError, match='Negative strides'):
+            L.as_strided(x, (3, 4), (-3, 1))
+    x = npnn.tensor(np.arange(8.0), requires_grad=True)
+    assert npnn.autograd.gradcheck(lambda t: npnn.as_strided(t, (3, 4), (2, 1)), (x,))

@@ -50,7 +50,7 @@ all any count_nonzero norm nansum nanmean var_mean std_mean
 reshape view view_as reshape_as flatten unflatten permute transpose swapaxes swapdims t movedim moveaxis squeeze
 unsqueeze expand expand_as broadcast_to narrow split chunk tensor_split unbind select flip fliplr flipud roll rot90
 repeat tile repeat_interleave contiguous clone
-index_select index_add index_add_ index_copy index_copy_ index_fill index_fill_ index_put index_put_ masked_fill
+as_strided index_select index_add index_add_ index_copy index_copy_ index_fill index_fill_ index_put index_put_ masked_fill
 masked_fill_ masked_select masked_scatter nonzero argwhere take put_ put gather take_along_dim scatter scatter_
 scatter_add scatter_add_ scatter_reduce scatter_reduce_
 matmul mm bmm mv dot vdot outer ger addmm addmv addbmm baddbmm addr

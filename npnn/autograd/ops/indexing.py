@@ -716,6 +716,38 @@ def take(input, index):
     return getitem(flat, make(idx % n if n else idx))
 
 
+def as_strided(input, size, stride, storage_offset=None):
+    """The elements at ``offset + sum(i_k * stride_k)`` of the input's row-major elements, shaped ``size``.
+
+    npnn has no storages: offsets and strides count elements of this tensor in row-major order (its
+    storage for a contiguous tensor), and the result is a differentiable copy, not a view.
+    """
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: "
+                           f"{list(stride)}")
+    offset = 0 if storage_offset is None else int(storage_offset)
+    flat = input.reshape(-1)
+    n = flat._data.shape[0]
+    xp = array_module(flat._data)
+    idx = xp.full(size, offset, dtype=np.int64)
+    for k, (sz, st) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[k] = sz
+        idx = idx + (xp.arange(sz, dtype=np.int64) * st).reshape(shape)
+    if idx.size and int(idx.max()) >= n:
+        need = int(idx.max()) + 1
+        item = flat._data.dtype.itemsize
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {item} requiring a storage size of {need * item} are out of bounds for "
+                           f"storage of size {n * item}")
+    return getitem(flat, make(idx))
+
+
 def put_(input, index, source, accumulate=False):
     """Write ``source`` into the flattened input at ``index`` (in place)."""
     flat_idx = index._data.reshape(-1)
