@@ -4,12 +4,15 @@ Each function has a NumPy body and a CuPy ``ElementwiseKernel`` body (compiled o
 Arrays of one step are row blocks ``(bs, k*H)`` of contiguous sequence-long buffers; activated gates are
 written back over the pre-activations so backward can use them.
 """
+import contextlib
+
 import numpy as np
-from scipy.special import expit as _expit
 
 from .device import array_module
+from .parallel import row_ranges, run_parallel
 
 _cache = {}
+_SPLIT_MIN = 1 << 18  # elements of a whole-sequence pass worth splitting over threads
 
 
 def _kernel(name, in_params, out_params, body):
@@ -53,39 +56,47 @@ def lstm_fwd_weights(wihT, bias, whhT):
     return wihT * s, (bias * s if bias is not None else None), whhT * s
 
 
-def lstm_fwd_step(gates, cprev, c, tc, h):
-    """LSTM gates (i, f, g, o) of one step: activate ``gates`` in place, write ``c``, ``tanh(c)`` and ``h``.
-    ``gates`` holds pre-activations made with the weights of ``lstm_fwd_weights``."""
-    xp = array_module(gates)
+def _np_lstm_fwd(gates, cprev, c, tc, h):
     H = c.shape[1]
-    if xp is np:
-        with np.errstate(over='ignore'):
-            np.exp(gates, out=gates)
-        gates += 1
-        np.reciprocal(gates, out=gates)
-        g = gates[:, 2 * H:3 * H]
-        g *= 2
-        g -= 1
-        np.multiply(gates[:, H:2 * H], cprev, out=c)
-        np.multiply(gates[:, :H], g, out=tc)
-        c += tc
-        np.tanh(c, out=tc)
-        np.multiply(gates[:, 3 * H:], tc, out=h)
-        return
+    np.exp(gates, out=gates)
+    gates += 1
+    np.reciprocal(gates, out=gates)
+    g = gates[:, 2 * H:3 * H]
+    g *= 2
+    g -= 1
+    np.multiply(gates[:, H:2 * H], cprev, out=c)
+    np.multiply(gates[:, :H], g, out=tc)
+    c += tc
+    np.tanh(c, out=tc)
+    np.multiply(gates[:, 3 * H:], tc, out=h)
+
+
+def _cp_lstm_fwd(gates, cprev, c, tc, h):
     k = _kernel('lstm_fwd', 'T cprev, int32 H', 'raw T gates, T c, T tc, T h', _LSTM_FWD)
-    k(cprev, np.int32(H), gates, c, tc, h)
+    k(cprev, np.int32(c.shape[1]), gates, c, tc, h)
 
 
 def lstm_bwd_prepare(acts, cprev, tc):
-    """Per-element factors of the LSTM backward for a whole sequence (one vectorised pass).
+    """Per-element factors of the LSTM backward for a whole sequence (one vectorised pass, split by rows over
+    threads on the CPU).
 
     Returns ``K (N, 4H)`` with the i, f, g factors (to multiply by the cell gradient) and the o factor
     (to multiply by the hidden gradient), and ``K1 (N, H)`` = d c / d h through ``o * tanh(c)``.
     """
-    H = tc.shape[1]
     xp = array_module(acts)
-    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
     K = xp.empty_like(acts)
+    K1 = xp.empty_like(tc)
+
+    def part(r):
+        a, b = r
+        _lstm_factors(acts[a:b], cprev[a:b], tc[a:b], K[a:b], K1[a:b], xp)
+    run_parallel(part, row_ranges(acts.shape[0], acts.size, xp, _SPLIT_MIN))
+    return K, K1
+
+
+def _lstm_factors(acts, cprev, tc, K, K1, xp):
+    H = tc.shape[1]
+    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
     Ki, Kf, Kg, Ko = K[:, :H], K[:, H:2 * H], K[:, 2 * H:3 * H], K[:, 3 * H:]
     # Ki = g * i * (1 - i); Kf = cprev * f * (1 - f); Kg = i * (1 - g^2); Ko = tanh(c) * o * (1 - o)
     xp.subtract(1, i, out=Ki)
@@ -100,10 +111,9 @@ def lstm_bwd_prepare(acts, cprev, tc):
     xp.subtract(1, o, out=Ko)
     Ko *= o
     Ko *= tc
-    K1 = xp.multiply(tc, tc)
+    xp.multiply(tc, tc, out=K1)
     xp.subtract(1, K1, out=K1)
     K1 *= o
-    return K, K1
 
 
 _LSTM_BWD = '''
@@ -118,21 +128,19 @@ _LSTM_BWD = '''
 '''
 
 
-def lstm_bwd_step(dh, dc, K, K1, f, dg, tmp):
-    """One LSTM backward step: gate gradients into ``dg`` (bs, 4H); the cell gradient for the previous
-    step replaces ``dc`` in place. ``f`` is the forget gate block, ``tmp`` a (bs, H) scratch buffer."""
-    xp = array_module(dh)
+def _np_lstm_bwd(dh, dc, K, K1, f, dg, tmp):
     H = dh.shape[1]
-    if xp is np:
-        np.multiply(dh, K1, out=tmp)
-        tmp += dc
-        bs = dh.shape[0]
-        np.multiply(tmp[:, None, :], K.reshape(bs, 4, H)[:, :3], out=dg.reshape(bs, 4, H)[:, :3])
-        np.multiply(dh, K[:, 3 * H:], out=dg[:, 3 * H:])
-        np.multiply(tmp, f, out=dc)
-        return
+    np.multiply(dh, K1, out=tmp)
+    tmp += dc
+    bs = dh.shape[0]
+    np.multiply(tmp[:, None, :], K.reshape(bs, 4, H)[:, :3], out=dg.reshape(bs, 4, H)[:, :3])
+    np.multiply(dh, K[:, 3 * H:], out=dg[:, 3 * H:])
+    np.multiply(tmp, f, out=dc)
+
+
+def _cp_lstm_bwd(dh, dc, K, K1, f, dg, tmp):
     k = _kernel('lstm_bwd', 'T dh, T k1, T f, raw T K, int32 H', 'raw T dg, T dc', _LSTM_BWD)
-    k(dh, K1, f, K, np.int32(H), dg, dc)
+    k(dh, K1, f, K, np.int32(dh.shape[1]), dg, dc)
 
 
 _GRU_FWD = '''
@@ -148,35 +156,73 @@ _GRU_FWD = '''
 '''
 
 
-def gru_fwd_step(xg, gh, hprev, h, ghn):
-    """GRU gates (r, z, n) of one step: ``xg`` holds the input projections (activated in place), ``gh`` the
-    hidden projections with bias; writes ``h`` and saves the hidden n-part ``ghn`` for backward."""
-    xp = array_module(xg)
+def _np_gru_fwd(xg, gh, hprev, h, ghn):
     H = h.shape[1]
-    if xp is np:
-        rz = xg[:, :2 * H]
-        rz += gh[:, :2 * H]
-        _expit(rz, out=rz)
-        n = xg[:, 2 * H:]
-        ghn[...] = gh[:, 2 * H:]
-        np.multiply(xg[:, :H], ghn, out=h)
-        n += h
-        np.tanh(n, out=n)
-        np.subtract(hprev, n, out=h)
-        h *= xg[:, H:2 * H]
-        h += n
-        return
+    rz = xg[:, :2 * H]
+    rz += gh[:, :2 * H]
+    np.negative(rz, out=rz)            # sigmoid as 1 / (1 + exp(-x)): NumPy's exp is much faster than expit
+    np.exp(rz, out=rz)
+    rz += 1
+    np.reciprocal(rz, out=rz)
+    n = xg[:, 2 * H:]
+    ghn[...] = gh[:, 2 * H:]
+    np.multiply(xg[:, :H], ghn, out=h)
+    n += h
+    np.tanh(n, out=n)
+    np.subtract(hprev, n, out=h)
+    h *= xg[:, H:2 * H]
+    h += n
+
+
+def _cp_gru_fwd(xg, gh, hprev, h, ghn):
     k = _kernel('gru_fwd', 'T hprev, raw T gh, int32 H', 'raw T xg, T h, T ghn', _GRU_FWD)
-    k(hprev, gh, np.int32(H), xg, h, ghn)
+    k(hprev, gh, np.int32(h.shape[1]), xg, h, ghn)
+
+
+class _Steps:
+    """The per-step kernels for one array module (looked up once per sequence, not once per step)."""
+    __slots__ = ('lstm_fwd', 'lstm_bwd', 'gru_fwd', 'quiet')
+
+    def __init__(self, lstm_fwd, lstm_bwd, gru_fwd, quiet):
+        self.lstm_fwd, self.lstm_bwd, self.gru_fwd, self.quiet = lstm_fwd, lstm_bwd, gru_fwd, quiet
+
+
+_NP_STEPS = _Steps(_np_lstm_fwd, _np_lstm_bwd, _np_gru_fwd, lambda: np.errstate(over='ignore'))
+_CP_STEPS = _Steps(_cp_lstm_fwd, _cp_lstm_bwd, _cp_gru_fwd, contextlib.nullcontext)
+
+
+def steps(xp):
+    """Step kernels for arrays of ``xp``, with their fields:
+
+    - ``lstm_fwd(gates, cprev, c, tc, h)``: LSTM gates (i, f, g, o) of one step: activate ``gates`` (made
+      with the weights of ``lstm_fwd_weights``) in place, write ``c``, ``tanh(c)`` and ``h``;
+    - ``lstm_bwd(dh, dc, K, K1, f, dg, tmp)``: gate gradients into ``dg`` (bs, 4H); the cell gradient for
+      the previous step replaces ``dc`` in place. ``f`` is the forget gate block, ``tmp`` (bs, H) scratch;
+    - ``gru_fwd(xg, gh, hprev, h, ghn)``: GRU gates (r, z, n): ``xg`` holds the input projections
+      (activated in place), ``gh`` the hidden projections with bias; writes ``h`` and saves the hidden
+      n-part ``ghn`` for backward;
+    - ``quiet()``: the context to run a sequence of steps in (the NumPy bodies let ``exp`` overflow to inf).
+    """
+    return _NP_STEPS if xp is np else _CP_STEPS
 
 
 def gru_bwd_prepare(acts, ghn, hprev):
     """Factors of the GRU backward for a whole sequence: ``Kx (N, 3H)`` maps dh to the input-projection
-    gradients, ``Kh (N, 3H)`` to the hidden-projection gradients."""
-    H = ghn.shape[1]
-    r, z, n = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:]
+    gradients, ``Kh (N, 3H)`` to the hidden-projection gradients (split by rows over threads on the CPU)."""
     xp = array_module(acts)
     Kx = xp.empty_like(acts)
+    Kh = xp.empty_like(acts)
+
+    def part(r):
+        a, b = r
+        _gru_factors(acts[a:b], ghn[a:b], hprev[a:b], Kx[a:b], Kh[a:b], xp)
+    run_parallel(part, row_ranges(acts.shape[0], acts.size, xp, _SPLIT_MIN))
+    return Kx, Kh
+
+
+def _gru_factors(acts, ghn, hprev, Kx, Kh, xp):
+    H = ghn.shape[1]
+    r, z, n = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:]
     kn = Kx[:, 2 * H:]
     xp.multiply(n, n, out=kn)
     kn *= -1
@@ -190,6 +236,5 @@ def gru_bwd_prepare(acts, ghn, hprev):
     xp.subtract(hprev, n, out=kz)
     kz *= z
     kz *= 1 - z
-    Kh = Kx.copy()
+    Kh[...] = Kx
     Kh[:, 2 * H:] *= r
-    return Kx, Kh

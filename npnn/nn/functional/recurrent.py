@@ -86,6 +86,18 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batc
     return y, h, c
 
 
+def _input_projection(X, WT, bias, xp):
+    """``X @ WT + bias`` as ONE product: the bias rides along as an extra input column of ones, which saves
+    a separate pass over the (steps*batch, gates*H) result."""
+    if bias is None:
+        return X @ WT
+    N, I = X.shape
+    Xa = xp.empty((N, I + 1), dtype=X.dtype)
+    Xa[:, :I] = X
+    Xa[:, I] = 1
+    return Xa @ xp.concatenate([WT, bias[None]])
+
+
 def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, reverse, rec):
     xp = array_module(xd)
     Wih, Whh = w_ih._data, w_hh._data
@@ -111,9 +123,7 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     WihT = Wih.T
     if lstm:
         WihT, bias, WhhT = K.lstm_fwd_weights(WihT, bias, WhhT)
-    XG = X @ WihT                                     # all steps' input projections: one product
-    if bias is not None:
-        XG += bias                                    # one pass over XG
+    XG = _input_projection(X, WihT, bias, xp)         # all steps' input projections: one product
     if WhhT.base is not None:
         WhhT = xp.ascontiguousarray(WhhT)
     H0 = h0._data if h0 is not None else xp.zeros((B, Hout), dtype=dt)
@@ -136,44 +146,46 @@ def _forward(mode, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, revers
     order = range(len(blocks) - 1, -1, -1) if reverse else range(len(blocks))
     hprevs = [None] * len(blocks)
     cprevs = [None] * len(blocks) if lstm else None
+    ks = K.steps(xp)
     prev = None
-    for t in order:
-        off, bs = blocks[t]
-        sl = slice(off, off + bs)
-        if prev is None:
-            hp = H0[:bs]
-            cp = C0[:bs] if lstm else None
-        else:
-            poff, pbs = prev
-            hp = Y[poff:poff + min(bs, pbs)]
-            if lstm:
-                cp = C[poff:poff + min(bs, pbs)]
-            if bs > pbs:  # reverse direction over packed data: sequences starting here take h0
-                hp = xp.concatenate([hp, H0[pbs:bs]])
-                if lstm:
-                    cp = xp.concatenate([cp, C0[pbs:bs]])
-        hprevs[t] = hp
-        gh = tmp[:bs]
-        xp.matmul(hp, WhhT, out=gh)
-        if lstm:
-            cprevs[t] = cp
-            gates = XG[sl]
-            gates += gh
-            K.lstm_fwd_step(gates, cp, C[sl], TC[sl], HR[sl])
-            if Whr is not None:
-                xp.matmul(HR[sl], WhrT, out=Y[sl])
-        elif mode == 'GRU':
-            if bhh is not None:
-                gh += bhh
-            K.gru_fwd_step(XG[sl], gh, hp, Y[sl], GHN[sl])
-        else:
-            pre = XG[sl]
-            pre += gh
-            if relu:
-                xp.maximum(pre, 0, out=Y[sl])
+    with ks.quiet():
+        for t in order:
+            off, bs = blocks[t]
+            sl = slice(off, off + bs)
+            if prev is None:
+                hp = H0[:bs]
+                cp = C0[:bs] if lstm else None
             else:
-                xp.tanh(pre, out=Y[sl])
-        prev = (off, bs)
+                poff, pbs = prev
+                hp = Y[poff:poff + min(bs, pbs)]
+                if lstm:
+                    cp = C[poff:poff + min(bs, pbs)]
+                if bs > pbs:  # reverse direction over packed data: sequences starting here take h0
+                    hp = xp.concatenate([hp, H0[pbs:bs]])
+                    if lstm:
+                        cp = xp.concatenate([cp, C0[pbs:bs]])
+            hprevs[t] = hp
+            gh = tmp[:bs]
+            xp.matmul(hp, WhhT, out=gh)
+            if lstm:
+                cprevs[t] = cp
+                gates = XG[sl]
+                gates += gh
+                ks.lstm_fwd(gates, cp, C[sl], TC[sl], HR[sl])
+                if Whr is not None:
+                    xp.matmul(HR[sl], WhrT, out=Y[sl])
+            elif mode == 'GRU':
+                if bhh is not None:
+                    gh += bhh
+                ks.gru_fwd(XG[sl], gh, hp, Y[sl], GHN[sl])
+            else:
+                pre = XG[sl]
+                pre += gh
+                if relu:
+                    xp.maximum(pre, 0, out=Y[sl])
+                else:
+                    xp.tanh(pre, out=Y[sl])
+            prev = (off, bs)
     # final states: the state after each sequence's last step
     if reverse or batch_sizes is None or blocks[-1][1] == B:
         last = blocks[0] if reverse else blocks[-1]
@@ -219,6 +231,7 @@ def _backward(node, st, grads):
         dG = xp.empty((N, 4 * H), dtype=dt)
         tmp = xp.empty((B, H), dtype=dt)
         F = XG[:, H:2 * H]
+        lstm_bwd = K.steps(xp).lstm_bwd
         proj = w_hr is not None
         if proj:
             Whr = w_hr._data
@@ -235,7 +248,7 @@ def _backward(node, st, grads):
             else:
                 dh = dhbuf[:bs]
                 xp.add(dY[sl], dh_carry[:bs], out=dh)
-            K.lstm_bwd_step(dh, dc_carry[:bs], Kf[sl], K1[sl], F[sl], dG[sl], tmp[:bs])
+            lstm_bwd(dh, dc_carry[:bs], Kf[sl], K1[sl], F[sl], dG[sl], tmp[:bs])
             xp.matmul(dG[sl], Whh, out=dh_carry[:bs])
         if proj and nxt[7] is not None:
             dWhr = DHP.T @ st['HR']
