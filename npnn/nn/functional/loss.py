@@ -88,7 +88,7 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
 
 def _class_rule(n, g, x):
     """Backward of cross_entropy / nll_loss for class-index targets."""
-    (fused, logp, tt, valid, wt, w, eps, C, reduction, denom, layout) = n.ctx
+    (fused, logp, tt, valid, wt, w, eps, C, reduction, denom, layout, e, esum) = n.ctx
     xp = array_module(logp)
     M = logp.shape[0]
     if state.enabled:  # create_graph: recorded ops on x and g
@@ -113,11 +113,10 @@ def _class_rule(n, g, x):
         gr[...] = gd * denom if reduction == 'mean' else gd
     gw = gr * wt * (1.0 - eps)
     if fused:
-        d = xp.exp(logp)
         qs = (1.0 - eps) * wt
         if eps:
             qs = qs + (eps / C) * valid * (w.sum() if w is not None else float(C))
-        d *= (gr * qs)[:, None]
+        d = e * (gr * qs / esum)[:, None]   # softmax = e / esum, kept from forward (no second exp)
     else:
         d = xp.zeros((M, C), dtype=logp.dtype)
     d[xp.arange(M), tt] -= gw
@@ -208,9 +207,14 @@ def _class_loss(input, target, weight, ignore_index, reduction, eps, fused, name
     valid = validb.astype(a.dtype)
     w = weight._data.astype(a.dtype, copy=False) if weight is not None else None
     wt = w[tt] * valid if w is not None else valid
-    logp = x2 - x2.max(axis=1, keepdims=True) if fused else x2
+    e = esum = None
     if fused:
-        logp -= xp.log(xp.exp(logp).sum(axis=1, keepdims=True))
+        logp = x2 - x2.max(axis=1, keepdims=True)
+        e = xp.exp(logp)
+        esum = e.sum(axis=1)
+        logp -= xp.log(esum)[:, None]
+    else:
+        logp = x2
     rows = logp[xp.arange(M), tt] * (wt * (eps - 1.0))
     if eps:
         sm = (logp * w[None, :]).sum(axis=1) if w is not None else logp.sum(axis=1)
@@ -231,7 +235,7 @@ def _class_loss(input, target, weight, ignore_index, reduction, eps, fused, name
         return make(r)
     n = node_class(name)((input,))
     n.rule = _class_rule
-    n.ctx = (fused, logp, tt, valid, wt, w, eps, C, reduction, denom, layout)
+    n.ctx = (fused, logp, tt, valid, wt, w, eps, C, reduction, denom, layout, e, esum)
     n.save(input)
     return make(r, n)
 
