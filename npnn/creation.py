@@ -1,6 +1,7 @@
 """Creation functions: tensor, zeros, ones, arange, random tensors and their ``*_like`` forms."""
 import builtins
 import numbers
+import math
 
 import numpy as np
 
@@ -365,7 +366,17 @@ def _random(draw, size, generator, dtype, device, requires_grad):
     return _finish(arr, requires_grad)
 
 
+def _complex_draw(draw, rng, shape, dt, gpu, scale):
+    # both parts drawn in the matching real precision (PyTorch fills the real view of the tensor)
+    parts = draw(rng, tuple(shape) + (2,), np.float32 if dt == np.complex64 else np.float64, gpu)
+    if scale != 1:
+        parts *= scale
+    return parts.view(dt)[..., 0]
+
+
 def _uniform_draw(rng, shape, dt, gpu):
+    if dt in (np.complex64, np.complex128):
+        return _complex_draw(_uniform_draw, rng, shape, dt, gpu, 1)
     if dt in (np.float32, np.float64):
         return rng.random(shape, dtype=dt) if not gpu else rng.random_sample(shape, dtype=dt)
     a = rng.random(shape, dtype=np.float32) if not gpu else rng.random_sample(shape, dtype=np.float32)
@@ -373,6 +384,8 @@ def _uniform_draw(rng, shape, dt, gpu):
 
 
 def _normal_draw(rng, shape, dt, gpu):
+    if dt in (np.complex64, np.complex128):  # each part N(0, 1/2): unit variance in all
+        return _complex_draw(_normal_draw, rng, shape, dt, gpu, math.sqrt(0.5))
     if dt in (np.float32, np.float64):
         return rng.standard_normal(shape, dtype=dt)
     return rng.standard_normal(shape, dtype=np.float32).astype(dt)
@@ -454,6 +467,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         ref = mean if isinstance(mean, Tensor) else std
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
+        if isinstance(std, Tensor) and std._data.dtype.kind == 'c':
+            raise RuntimeError("normal expects standard deviation to be non-complex")
         if isinstance(std, Tensor) and bool((std._data < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
@@ -464,6 +479,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if size is None:
         raise TypeError("normal() missing required argument 'size'")
     z = randn(tuple(size), dtype=dtype, device=device, generator=generator)
+    if z._data.dtype.kind == 'c':  # a real mean shifts both parts, as PyTorch's normal of the real view
+        mean = mean * (1 + 1j)
     z._data = z._data * std + mean
     return _finish(z._data, requires_grad)
 
@@ -526,10 +543,30 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False)
     return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def _complex_parts_check(real, imag):
+    from .autograd.ops._util import scalar_type_name
+    a, b = real._data, imag._data
+    if a.dtype.kind != 'f' or b.dtype.kind != 'f':
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{scalar_type_name(a.dtype)} and {scalar_type_name(b.dtype)}")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"Expected object of scalar type {scalar_type_name(a.dtype)} but got scalar type "
+                           f"{scalar_type_name(b.dtype)} for second argument")
+    if a.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"complex tensors of {scalar_type_name(a.dtype)} parts (complex32) are not supported")
+
+
 def complex(real, imag):
-    return Tensor._make(real._data + 1j * imag._data)
+    """The complex tensor ``real + i * imag`` (broadcast; both float32 or both float64); differentiable."""
+    _complex_parts_check(real, imag)
+    from .autograd.ops.shape import broadcast_tensors, stack
+    from .spectral import view_as_complex
+    if real.shape != imag.shape:
+        real, imag = broadcast_tensors(real, imag)
+    return view_as_complex(stack([real, imag], -1))
 
 
 def polar(abs, angle):
-    xp = array_module(abs._data)
-    return Tensor._make(abs._data * xp.exp(1j * angle._data))
+    """The complex tensor ``abs * (cos(angle) + i * sin(angle))``; differentiable in both."""
+    _complex_parts_check(abs, angle)
+    return complex(abs * angle.cos(), abs * angle.sin())

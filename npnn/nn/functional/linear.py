@@ -7,6 +7,8 @@ __all__ = ['linear', 'bilinear']
 
 def _linear_rule(n, g, x, w, b):
     nx, nw, nb = n.next
+    if g._data.dtype.kind == 'c':  # PyTorch's convention: g @ conj(W) and g^T @ conj(x)
+        x, w = x.conj(), w.conj()
     gx = g.matmul(w) if nx is not None else None
     gw = gb = None
     if nw is not None or nb is not None:
