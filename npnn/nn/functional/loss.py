@@ -211,7 +211,7 @@ def _class_loss(input, target, weight, ignore_index, reduction, eps, fused, name
     if fused:
         logp = x2 - x2.max(axis=1, keepdims=True)
         e = xp.exp(logp)
-        esum = e.sum(axis=1)
+        esum = e @ xp.ones(C, dtype=e.dtype) if e.dtype.kind == 'f' else e.sum(axis=1)  # a BLAS row sum
         logp -= xp.log(esum)[:, None]
     else:
         logp = x2
