@@ -2,6 +2,7 @@
 from .optimizer import Optimizer, register_optimizer_step_pre_hook, register_optimizer_step_post_hook
 from .sgd import SGD
 from .adam import Adam
+from .adafactor import Adafactor
 from .adamw import AdamW
 from .adagrad import Adagrad
 from .adadelta import Adadelta
@@ -15,6 +16,6 @@ from .sparse_adam import SparseAdam
 from .lbfgs import LBFGS
 from . import lr_scheduler, _functional, swa_utils
 
-__all__ = ['Optimizer', 'SGD', 'Adam', 'AdamW', 'Adagrad', 'Adadelta', 'Adamax', 'ASGD', 'NAdam', 'RAdam',
+__all__ = ['Optimizer', 'SGD', 'Adam', 'Adafactor', 'AdamW', 'Adagrad', 'Adadelta', 'Adamax', 'ASGD', 'NAdam', 'RAdam',
            'RMSprop', 'Rprop', 'SparseAdam', 'LBFGS', 'lr_scheduler', 'register_optimizer_step_pre_hook',
            'register_optimizer_step_post_hook']
