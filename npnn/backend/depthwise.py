@@ -94,11 +94,14 @@ def _pad_or_crop(a, pads):
     return _pad_or_crop(a[(Ellipsis,) + crop], [(max(0, l), max(0, r)) for l, r in pads])
 
 
-def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out):
+def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out, dot=None, need_out=True):
     """The columns formulation (NumPy): ``out[n, c, mo, o] = sum_(mi, k) w[c, mo, mi, k] * apad[n, c, mi, o*stride
     + k*dilation]`` for ``a (N, C*m_in, *S)`` and ``w (C, m_out, m_in, *K)``; returns ``(N, C*m_out, *O)``.
     Per block of samples, the windows are copied into ``(c, m_in*K, n*O)`` columns (one row-contiguous copy per
-    offset) and contracted with one batched matmul over channels; blocks stay cache-sized."""
+    offset) and contracted with one batched matmul over channels; blocks stay cache-sized.
+
+    With ``dot (N, C, *O)`` it also returns ``sum_(n, o) dot[n, c, o] * apad[n, c, mi, o*stride + k*dilation]``
+    as ``(C, m_in, *K)`` (from the same columns: the weight gradient when ``a`` is the output gradient)."""
     d = len(out_shape)
     kernel = tuple(w.shape[3:])
     kt = math.prod(kernel)
@@ -106,17 +109,19 @@ def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out):
     c = w.shape[0]
     apad = _pad_or_crop(a, pads)
     apad = apad.reshape((n, c, m_in) + apad.shape[2:])
-    out = np.empty((n, c, m_out) + tuple(out_shape), dtype=a.dtype)
+    out = np.empty((n, c, m_out) + tuple(out_shape), dtype=a.dtype) if need_out else None
     p = math.prod(out_shape)
     w3 = np.ascontiguousarray(w.reshape(c, m_out, m_in * kt))
     sls = [(t, tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
                      for k, dl, s, o in zip(off, dilation, stride, out_shape)))
            for t, off in enumerate(np.ndindex(*kernel))]
     parts = _blocks(n, c, m_in * kt * p, np, _COLS_BLOCK)
+    partial = [None] * len(parts)
 
-    def run(part):
+    def run(idx):
         buf = None
-        for ns, cs in part:
+        acc = np.zeros((c, m_in * kt), dtype=a.dtype) if dot is not None else None
+        for ns, cs in parts[idx]:
             src = apad[ns, cs]  # (nb, cb, m_in, *Sp)
             nb, cb = src.shape[:2]
             if buf is None or buf.size < cb * m_in * kt * nb * p:
@@ -125,24 +130,42 @@ def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out):
             for mi in range(m_in):
                 for t, sl in sls:
                     np.copyto(cols[:, mi, t], src[(slice(None), slice(None), mi) + sl].swapaxes(0, 1))
-            r = np.matmul(w3[cs], cols.reshape(cb, m_in * kt, nb * p))  # (cb, m_out, nb*P)
-            np.copyto(out[ns, cs], r.reshape((cb, m_out, nb) + tuple(out_shape)).transpose(
-                (2, 0, 1) + tuple(range(3, 3 + d))))
-    _parallel(run, parts)
-    return out.reshape((n, c * m_out) + tuple(out_shape))
+            cols2 = cols.reshape(cb, m_in * kt, nb * p)
+            if need_out:
+                r = np.matmul(w3[cs], cols2)  # (cb, m_out, nb*P)
+                np.copyto(out[ns, cs], r.reshape((cb, m_out, nb) + tuple(out_shape)).transpose(
+                    (2, 0, 1) + tuple(range(3, 3 + d))))
+            if dot is not None:
+                v = dot[ns, cs]
+                v = v.reshape(cb, p) if nb == 1 else np.ascontiguousarray(v.swapaxes(0, 1)).reshape(cb, nb * p)
+                acc[cs] += np.matmul(cols2, v[:, :, None])[:, :, 0]
+        partial[idx] = acc
+    _parallel(run, list(range(len(parts))))
+    res = out.reshape((n, c * m_out) + tuple(out_shape)) if need_out else None
+    if dot is None:
+        return res
+    acc = partial[0]
+    for q in partial[1:]:
+        acc += q
+    return res, acc.reshape((c, m_in) + kernel)
 
 
-def _grad_input_phases(g, w, spatial, pads, stride, dilation, m):
-    """The input gradient of a strided depthwise conv (NumPy), split by output phase: the inputs ``i`` with
-    ``i % stride == r`` receive only the kernel offsets ``k`` with ``(r + pad - k*dilation) % stride == 0``,
-    and for them it is a stride-1 convolution of ``g`` with that sub-kernel, flipped (dilation shrinks by the
-    common factor with the stride). So the work is one forward-sized conv per phase, not a scatter per offset.
-    ``g (N, C*m, *O)``, ``w (C, m, *K)``; returns ``(N, C, *spatial)``."""
+def _grads_by_phase(g, x, w, spatial, pads, stride, dilation, m, need_x, need_w):
+    """Input and weight gradients of a depthwise conv (NumPy) for ``g (N, C*m, *O)``, ``w (C, m, *K)``.
+
+    Split by input phase: the inputs ``i`` with ``i % stride == r`` receive only the kernel offsets ``k`` with
+    ``(r + pad - k*dilation) % stride == 0``, and for them the input gradient is a stride-1 convolution of the
+    (padded or cropped) ``g`` with that sub-kernel, flipped (its dilation divided by the factor it shares with
+    the stride). One phase at stride 1; one forward-sized conv per phase otherwise, not a scatter per offset.
+    The same window columns of ``g``, dotted with that phase of ``x``, give the weight gradient of those
+    offsets. Returns ``(gx (N, C, *spatial) or None, gw (C, m, *K) or None)``."""
     n, c = g.shape[0], w.shape[0]
     d = len(spatial)
     kernel = tuple(w.shape[2:])
     out_shape = tuple(g.shape[2:])
-    gx = np.empty((n, c) + tuple(spatial), dtype=g.dtype)
+    one = all(s == 1 for s in stride)
+    gx = np.empty((n, c) + tuple(spatial), dtype=g.dtype) if (need_x and not one) else None
+    gw = np.zeros((c, m) + kernel, dtype=g.dtype) if need_w else None
     for phase in np.ndindex(*stride):
         ksl, gpads, dils, qs = [], [], [], []
         for r, s, k, dl, (pl, _), size, o in zip(phase, stride, kernel, dilation, pads, spatial, out_shape):
@@ -158,12 +181,22 @@ def _grad_input_phases(g, w, spatial, pads, stride, dilation, m):
             dils.append(dl2)
             qs.append(q)
         else:
+            psl = (slice(None), slice(None)) + tuple(slice(r, None, s) for r, s in zip(phase, stride))
             sub = w[(slice(None), slice(None)) + tuple(ksl)]  # (C, m, *K'), flipped
-            part = _cols_conv(g, sub[:, None], gpads, (1,) * d, dils, qs, m, 1)
-            gx[(slice(None), slice(None)) + tuple(slice(r, None, s) for r, s in zip(phase, stride))] = part
+            res = _cols_conv(g, sub[:, None], gpads, (1,) * d, dils, qs, m, 1,
+                             dot=x[psl] if need_w else None, need_out=need_x)
+            part, gwp = res if need_w else (res, None)
+            if need_w:
+                gw[(slice(None), slice(None)) + tuple(ksl)] = gwp
+            if need_x:
+                if one:
+                    gx = part
+                else:
+                    gx[psl] = part
             continue
-        gx[(slice(None), slice(None)) + tuple(slice(r, None, s) for r, s in zip(phase, stride))] = 0
-    return gx
+        if need_x and not one:
+            gx[(slice(None), slice(None)) + tuple(slice(r, None, s) for r, s in zip(phase, stride))] = 0
+    return gx, gw
 
 
 def forward(x, w, b, pads, stride, dilation, out_shape):
@@ -227,18 +260,11 @@ def backward(g, x_shape, x, w, pads, stride, dilation, need_x, need_w):
     spatial = tuple(x_shape[2:])
     g5 = g.reshape((n, c, m) + out_shape)
     wt = w.reshape(c, m, -1)
+    if xp is np and not _TAPS_ON_NUMPY:
+        gx, gw = _grads_by_phase(g, x, w.reshape((c, m) + kernel), spatial, pads, stride, dilation, m,
+                                 need_x, need_w)
+        return gx, (gw.reshape(w.shape) if gw is not None else None)
     gx = None
-    if need_x and xp is np and not _TAPS_ON_NUMPY:
-        if all(s == 1 for s in stride):
-            # gx is the forward convolution of g, padded to S + dl*(k-1), with the flipped kernel
-            gpads = [(dl * (k - 1) - l, dl * (k - 1) - r) for k, dl, (l, r) in zip(kernel, dilation, pads)]
-            wf = w.reshape((c, 1, m) + kernel)[(Ellipsis,) + (slice(None, None, -1),) * d]
-            gx = _cols_conv(g, wf, gpads, stride, dilation, spatial, m, 1)
-        else:
-            gx = _grad_input_phases(g, w.reshape((c, m) + kernel), spatial, pads, stride, dilation, m)
-        need_x = False
-        if not need_w:
-            return gx, None
     tl = taps(spatial, out_shape, kernel, pads, stride, dilation)
     if need_x:
         gx = xp.empty(x_shape, dtype=g.dtype)
