@@ -11,6 +11,17 @@ from ..node import Node
 from ._util import binary_arrays, float_dtype_of, grad_for, make, recording, reduce_array, Tensor, SCALARS
 from ..grad_mode import state as _grad_state
 
+
+def _no_complex_kernel(kernel, a):
+    """PyTorch's error for an op that has no kernel for complex dtypes (``a`` is the promoted array)."""
+    from ._util import scalar_type_name
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(a.dtype)}\'')
+
+
+def _clamp_complex(a):
+    raise NotImplementedError("clamp is not supported for complex types")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # binary arithmetic
 
@@ -207,6 +218,8 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is not None:
         if rounding_mode not in ('trunc', 'floor'):
             raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        if a.dtype.kind == 'c':
+            _no_complex_kernel(f'div_{rounding_mode}_cpu', a)
         if a.dtype.kind in 'iub' and (not isinstance(b, float)):
             r = xp.floor_divide(a, b) if rounding_mode == 'floor' else _trunc_div_int(xp, a, b)
         else:
@@ -380,7 +393,8 @@ class _Binary2(Node):
                 grad_for(gb, b) if nb is not None and gb is not None else None)
 
 
-def _binary_op(name, fwd, rule, float_only=False):
+def _binary_op(name, fwd, rule, float_only=False, complex_error=None):
+    """``complex_error(a)`` raises PyTorch's error for a complex (promoted) input ``a``."""
     cls = type(name, (_Binary2,), {'__slots__': ()})
 
     def op(input, other, *, out=None):
@@ -392,6 +406,8 @@ def _binary_op(name, fwd, rule, float_only=False):
         if float_only and a.dtype.kind in 'biu':
             a = a.astype(float_dtype_of(a))
             b = b.astype(a.dtype) if bt is not None else float(b)
+        elif complex_error is not None and a.dtype.kind == 'c':
+            complex_error(a)
         r = fwd(array_module(a), a, b)
         if recording(input, bt):
             if bt is None:
@@ -435,15 +451,30 @@ def _hypot_rule(g, a, b, n):
     return g * a / y, g * b / y
 
 
-maximum = _binary_op('MaximumBackward0', lambda xp, a, b: xp.maximum(a, b), _max_rule)
-minimum = _binary_op('MinimumBackward0', lambda xp, a, b: xp.minimum(a, b), _min_rule)
-fmax = _binary_op('FmaxBackward0', lambda xp, a, b: xp.fmax(a, b), _max_rule)
-fmin = _binary_op('FminBackward0', lambda xp, a, b: xp.fmin(a, b), _min_rule)
-atan2 = _binary_op('Atan2Backward0', lambda xp, a, b: xp.arctan2(a, b), _atan2_rule, True)
+def _not_for_complex(name):
+    def err(a):
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
+    return err
+
+
+def _kernel_error(kernel):
+    return lambda a: _no_complex_kernel(kernel, a)
+
+
+maximum = _binary_op('MaximumBackward0', lambda xp, a, b: xp.maximum(a, b), _max_rule,
+                     complex_error=_not_for_complex('maximum'))
+minimum = _binary_op('MinimumBackward0', lambda xp, a, b: xp.minimum(a, b), _min_rule,
+                     complex_error=_not_for_complex('minimum'))
+fmax = _binary_op('FmaxBackward0', lambda xp, a, b: xp.fmax(a, b), _max_rule, complex_error=_not_for_complex('fmax'))
+fmin = _binary_op('FminBackward0', lambda xp, a, b: xp.fmin(a, b), _min_rule, complex_error=_not_for_complex('fmin'))
+atan2 = _binary_op('Atan2Backward0', lambda xp, a, b: xp.arctan2(a, b), _atan2_rule, True,
+                   complex_error=_kernel_error('atan2_cpu'))
 arctan2 = atan2
-fmod = _binary_op('FmodBackward0', lambda xp, a, b: xp.fmod(a, b), _fmod_rule)
-remainder = _binary_op('RemainderBackward0', lambda xp, a, b: xp.remainder(a, b), _rem_rule)
-hypot = _binary_op('HypotBackward0', lambda xp, a, b: xp.hypot(a, b), _hypot_rule, True)
+fmod = _binary_op('FmodBackward0', lambda xp, a, b: xp.fmod(a, b), _fmod_rule, complex_error=_kernel_error('fmod_cpu'))
+remainder = _binary_op('RemainderBackward0', lambda xp, a, b: xp.remainder(a, b), _rem_rule,
+                       complex_error=_kernel_error('remainder_cpu'))
+hypot = _binary_op('HypotBackward0', lambda xp, a, b: xp.hypot(a, b), _hypot_rule, True,
+                   complex_error=_kernel_error('hypot_cpu'))
 
 
 def _copysign_rule(g, a, b, n):
@@ -451,7 +482,8 @@ def _copysign_rule(g, a, b, n):
     return g * a.sign() * s, g * 0.0
 
 
-copysign = _binary_op('CopysignBackward0', lambda xp, a, b: xp.copysign(a, b), _copysign_rule, True)
+copysign = _binary_op('CopysignBackward0', lambda xp, a, b: xp.copysign(a, b), _copysign_rule, True,
+                      complex_error=_kernel_error('copysign_cpu'))
 
 
 def _out(res, out):
@@ -500,7 +532,7 @@ def _quiet(fwd):
 
 
 def _unary(name, fwd, rule, use_input=True, use_output=False, float_only=True, int_ok=False, array_rule=None,
-           holomorphic=True):
+           holomorphic=True, complex_error=None):
     cls = type(name, (_Unary,), {'__slots__': (), 'rule': staticmethod(rule) if rule else None,
                                  'use_input': use_input, 'use_output': use_output, 'holomorphic': holomorphic,
                                  'saves': use_input or use_output,
@@ -510,6 +542,8 @@ def _unary(name, fwd, rule, use_input=True, use_output=False, float_only=True, i
         a = input._data
         if float_only and a.dtype.kind in 'biu':
             a = a.astype(float_dtype_of(a))
+        elif complex_error is not None and a.dtype.kind == 'c':
+            complex_error(a)
         r = fwd(array_module(a), a)
         if rule is not None and recording(input):
             n = cls((input,))
@@ -581,9 +615,12 @@ acosh = _unary('AcoshBackward0', _quiet(lambda xp, a: xp.arccosh(a)), lambda g, 
 atanh = _unary('AtanhBackward0', _quiet(lambda xp, a: xp.arctanh(a)), lambda g, x, y: g / (1.0 - x * x))
 sigmoid = _unary('SigmoidBackward0', _sigmoid_fwd, lambda g, x, y: g * y * (1.0 - y), False, True,
                  array_rule=lambda g, x, y: _fused.sigmoid_backward(g, y))
-erf = _unary('ErfBackward0', _erf, lambda g, x, y: g * (2.0 / _SQRT_PI) * (-(x * x)).exp())
-erfc = _unary('ErfcBackward0', _erfc, lambda g, x, y: g * (-2.0 / _SQRT_PI) * (-(x * x)).exp())
-erfinv = _unary('ErfinvBackward0', _erfinv, lambda g, x, y: g * (_SQRT_PI / 2.0) * (y * y).exp(), False, True)
+erf = _unary('ErfBackward0', _erf, lambda g, x, y: g * (2.0 / _SQRT_PI) * (-(x * x)).exp(),
+             complex_error=_kernel_error('erf_vml_cpu'))
+erfc = _unary('ErfcBackward0', _erfc, lambda g, x, y: g * (-2.0 / _SQRT_PI) * (-(x * x)).exp(),
+              complex_error=_kernel_error('erfc_vml_cpu'))
+erfinv = _unary('ErfinvBackward0', _erfinv, lambda g, x, y: g * (_SQRT_PI / 2.0) * (y * y).exp(), False, True,
+                complex_error=_kernel_error('erfinv_vml_cpu'))
 reciprocal = _unary('ReciprocalBackward0', _quiet(lambda xp, a: 1 / a), lambda g, x, y: -g * y * y, False, True)
 
 
@@ -608,7 +645,7 @@ neg = _unary('NegBackward0', lambda xp, a: -a, lambda g, x, y: -g, False, False,
 negative = neg
 relu = _unary('ReluBackward0', lambda xp, a: xp.maximum(a, 0).astype(a.dtype, copy=False),
               lambda g, x, y: g * (y > 0)._cast(g._data.dtype), False, True, float_only=False,
-              array_rule=lambda g, x, y: _fused.relu_backward(g, y))
+              array_rule=lambda g, x, y: _fused.relu_backward(g, y), complex_error=_clamp_complex)
 _sign = _unary('SignBackward0', lambda xp, a: xp.sign(a), lambda g, x, y: g * 0.0, False, False, float_only=False)
 
 
@@ -633,7 +670,7 @@ _sgn_complex = _unary('SgnBackward0', _sgn_complex_fwd, _sgn_rule, True, True, f
 def sign(input, *, out=None):
     """-1, 0 or 1 by the sign of each element (not for complex tensors: see ``sgn``)."""
     if input._data.dtype.kind == 'c':
-        raise RuntimeError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
                            "torch.sgn instead.")
     return _sign(input, out=out)
 
@@ -645,11 +682,21 @@ def sgn(input, *, out=None):
     return _sign(input, out=out)
 
 _zero_rule = lambda g, x, y: g * 0.0  # noqa: E731  (piecewise-constant ops)
-floor = _unary('FloorBackward0', lambda xp, a: xp.floor(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False)
-ceil = _unary('CeilBackward0', lambda xp, a: xp.ceil(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False)
-trunc = _unary('TruncBackward0', lambda xp, a: xp.trunc(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False)
+def _rounding_complex(name):
+    def err(a):
+        raise NotImplementedError(f"{name} is not supported for complex inputs")
+    return err
+
+
+floor = _unary('FloorBackward0', lambda xp, a: xp.floor(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False,
+               complex_error=_rounding_complex('floor'))
+ceil = _unary('CeilBackward0', lambda xp, a: xp.ceil(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False,
+              complex_error=_rounding_complex('ceil'))
+trunc = _unary('TruncBackward0', lambda xp, a: xp.trunc(a) if a.dtype.kind == 'f' else a.copy(), _zero_rule, False, False, float_only=False,
+               complex_error=_rounding_complex('trunc'))
 fix = trunc
-frac = _unary('FracBackward0', lambda xp, a: a - xp.trunc(a), lambda g, x, y: g, False, False)
+frac = _unary('FracBackward0', lambda xp, a: a - xp.trunc(a), lambda g, x, y: g, False, False,
+              complex_error=_kernel_error('frac_cpu'))
 square = _unary('PowBackward0', lambda xp, a: a * a, lambda g, x, y: g * x * 2.0, float_only=False)
 logit_ = None
 
@@ -657,6 +704,8 @@ logit_ = None
 def round(input, *, decimals=0, out=None):
     """Round half to even (like PyTorch); ``decimals`` rounds to that many decimal places."""
     xp = array_module(input._data)
+    if input._data.dtype.kind == 'c':
+        _no_complex_kernel('round_cpu' if decimals else 'round_vml_cpu', input._data)
     r = xp.round(input._data, decimals) if decimals else xp.rint(input._data) if input._data.dtype.kind == 'f' \
         else input._data.copy()
     if recording(input):
@@ -712,6 +761,8 @@ def clamp(input, min=None, max=None, *, out=None):
     xp = array_module(a)
     lo = min._data if isinstance(min, T) else min
     hi = max._data if isinstance(max, T) else max
+    if a.dtype.kind == 'c':
+        _clamp_complex(a)
     if isinstance(lo, float) and a.dtype.kind in 'iub' or isinstance(hi, float) and a.dtype.kind in 'iub':
         a = a.astype(float_dtype_of(a))
     r = a
@@ -735,6 +786,8 @@ clip = clamp
 
 def _clamp_tensors(input, lo, hi):
     """clamp with bounds that need gradients: each bound gets the gradient where it was selected."""
+    if input._data.dtype.kind == 'c':
+        _clamp_complex(input._data)
     r = input
     if lo is not None:
         r = where(r < lo, lo, r)
@@ -834,6 +887,8 @@ def xlogy(input, other):
         input = to_tensor_like(input, other)
     if not isinstance(other, T):
         other = to_tensor_like(other, input)
+    if input._data.dtype.kind == 'c' or other._data.dtype.kind == 'c':
+        _no_complex_kernel('xlogy_cpu', np.empty(0, np.result_type(input._data.dtype, other._data.dtype)))
     safe = where(input == 0, ones_like_val(other, 1.0) if other._data.shape == input._data.shape else
                  other * 0.0 + 1.0, other)
     return where(input == 0, input * 0.0, input * log(safe))
@@ -843,24 +898,28 @@ def xlogy(input, other):
 # comparisons and predicates (never differentiable)
 
 
-def _cmp(fn):
+def _cmp(fn, kernel=None):
     def op(input, other, *, out=None):
         a, b, _ = binary_arrays(input, other)
+        if kernel is not None and a.dtype.kind == 'c':  # ordering is not defined for complex numbers
+            _no_complex_kernel(kernel, a)
         return _out(make(fn(a, b)), out)
     return op
 
 
 eq = _cmp(lambda a, b: a == b)
 ne = _cmp(lambda a, b: a != b)
-lt = _cmp(lambda a, b: a < b)
-le = _cmp(lambda a, b: a <= b)
-gt = _cmp(lambda a, b: a > b)
-ge = _cmp(lambda a, b: a >= b)
+lt = _cmp(lambda a, b: a < b, 'lt_cpu')
+le = _cmp(lambda a, b: a <= b, 'le_cpu')
+gt = _cmp(lambda a, b: a > b, 'gt_cpu')
+ge = _cmp(lambda a, b: a >= b, 'ge_cpu')
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
-def _pred(fn):
+def _pred(fn, complex_error=None):
     def op(input):
+        if complex_error is not None and input._data.dtype.kind == 'c':
+            raise complex_error[0](complex_error[1])
         return make(fn(array_module(input._data), input._data))
     return op
 
@@ -868,9 +927,10 @@ def _pred(fn):
 isnan = _pred(lambda xp, a: xp.isnan(a))
 isinf = _pred(lambda xp, a: xp.isinf(a))
 isfinite = _pred(lambda xp, a: xp.isfinite(a))
-isposinf = _pred(lambda xp, a: xp.isposinf(a))
-isneginf = _pred(lambda xp, a: xp.isneginf(a))
-signbit = _pred(lambda xp, a: xp.signbit(a))
+isposinf = _pred(lambda xp, a: xp.isposinf(a), (RuntimeError, "isposinf does not support complex inputs."))
+isneginf = _pred(lambda xp, a: xp.isneginf(a), (RuntimeError, "isneginf does not support complex inputs."))
+signbit = _pred(lambda xp, a: xp.signbit(a),
+                (NotImplementedError, "signbit is not implemented for complex tensors."))
 isreal = _pred(lambda xp, a: xp.isreal(a))
 
 
@@ -976,8 +1036,10 @@ def polygamma(n, input):
     return make(r)
 
 
-lgamma = _unary('LgammaBackward0', _sp_fwd('gammaln'), lambda g, x, y: g * polygamma(0, x))
-digamma = _unary('DigammaBackward0', _sp_fwd('digamma'), lambda g, x, y: g * polygamma(1, x))
+lgamma = _unary('LgammaBackward0', _sp_fwd('gammaln'), lambda g, x, y: g * polygamma(0, x),
+                complex_error=_kernel_error('lgamma_vml_cpu'))
+digamma = _unary('DigammaBackward0', _sp_fwd('digamma'), lambda g, x, y: g * polygamma(1, x),
+                 complex_error=_kernel_error('digamma'))
 _i1 = _unary('I1Backward0', _sp_fwd('i1'), None)
 i0 = _unary('I0Backward0', _sp_fwd('i0'), lambda g, x, y: g * _i1(x))
 special_i0 = i0
@@ -1000,18 +1062,27 @@ def _sinc_fwd(xp, a):
 sinc = _unary('SincBackward0', _sinc_fwd, _sinc_rule, True, True)
 
 
+def _angle_units_complex(input, name):
+    if input._data.dtype.kind == 'c':
+        raise RuntimeError(f"{name} is not supported for complex tensors.")
+
+
 def deg2rad(input):
+    _angle_units_complex(input, 'deg2rad')
     x = input if input._data.dtype.kind == 'f' else input._cast(float_dtype_of(input._data))
     return x * (math.pi / 180.0)
 
 
 def rad2deg(input):
+    _angle_units_complex(input, 'rad2deg')
     x = input if input._data.dtype.kind == 'f' else input._cast(float_dtype_of(input._data))
     return x * (180.0 / math.pi)
 
 
 def logit(input, eps=None):
     """``log(x / (1 - x))``; with ``eps`` the input is clamped to ``[eps, 1 - eps]`` first."""
+    if input._data.dtype.kind == 'c':
+        _no_complex_kernel('logit_cpu', input._data)
     x = input if input._data.dtype.kind == 'f' else input._cast(float_dtype_of(input._data))
     if eps is not None:
         x = clamp(x, eps, 1.0 - eps)
@@ -1036,7 +1107,11 @@ def logaddexp(input, other):
     from ._util import to_tensor_like
     if not isinstance(other, Tensor()):
         other = to_tensor_like(other, input)
-    m = maximum(input, other).detach()
+    if input._data.dtype.kind == 'c' or other._data.dtype.kind == 'c':
+        a, b, _ = binary_arrays(input, other)  # m is only a shift: NumPy's ordering of complex values will do
+        m = make(array_module(a).maximum(a, b))
+    else:
+        m = maximum(input, other).detach()
     m = where(isfinite(m), m, m * 0.0)
     return m + log(exp(input - m) + exp(other - m))
 
@@ -1115,6 +1190,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 def heaviside(input, values):
     """0 where input < 0, 1 where input > 0, ``values`` where input == 0 (not differentiable)."""
     a, b, _ = binary_arrays(input, values)
+    if a.dtype.kind == 'c':
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     xp = array_module(a)
     return make(xp.where(a == 0, b, (a > 0)).astype(a.dtype, copy=False))
 

@@ -259,10 +259,20 @@ _argmax = _nan_arg('argmax')
 _argmin = _nan_arg('argmin')
 
 
+def _complex_kernel(kernel, a):
+    """PyTorch's error for an order-based reduction of a complex tensor (complex numbers have no order)."""
+    from ._util import scalar_type_name
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(a.dtype)}\'')
+
+
 def _max_min(input, dim, keepdim, binary, full, argfn, name):
     if isinstance(dim, Tensor()):  # max(a, b) is the elementwise maximum
         from . import elementwise
         return getattr(elementwise, binary)(input, dim)
+    if input._data.dtype.kind == 'c':
+        if dim is None:
+            _complex_kernel(f'{name}_all', input._data)
+        raise RuntimeError(f"{name}(): does not support complex input")
     if dim is None:
         return _extreme(input, (), False, lambda a, axis, keepdims: getattr(a, full)(), name)
     return _extreme_dim(input, dim, keepdim, argfn, name)
@@ -280,24 +290,32 @@ def min(input, dim=None, keepdim=False, *, out=None):
 
 def amax(input, dim=(), keepdim=False):
     """Maximum over one or more dims (all when ``dim=()``); ties share the gradient evenly."""
+    if input._data.dtype.kind == 'c':
+        _complex_kernel('max_values_cpu', input._data)
     axes = _axes(dim, input.ndim)
     return _extreme(input, axes, keepdim, lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims), 'amax')
 
 
 def amin(input, dim=(), keepdim=False):
     """Minimum over one or more dims (all when ``dim=()``)."""
+    if input._data.dtype.kind == 'c':
+        _complex_kernel('min_values_cpu', input._data)
     axes = _axes(dim, input.ndim)
     return _extreme(input, axes, keepdim, lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims), 'amin')
 
 
 def aminmax(input, *, dim=None, keepdim=False):
+    if input._data.dtype.kind == 'c':
+        _complex_kernel('aminmax_cpu', input._data)
     r = collections.namedtuple('aminmax', ['min', 'max'])
     d = () if dim is None else dim
     return r(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
-def _arg_extreme(input, dim, keepdim, argfn):
+def _arg_extreme(input, dim, keepdim, argfn, name):
     a = input._data
+    if a.dtype.kind == 'c':
+        raise RuntimeError(f"{name}(): does not support complex input")
     xp = array_module(a)
     if dim is None:
         r = argfn(a.reshape(-1), 0, False)
@@ -310,12 +328,12 @@ def _arg_extreme(input, dim, keepdim, argfn):
 
 def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (of the flattened tensor when ``dim`` is None)."""
-    return _arg_extreme(input, dim, keepdim, _argmax)
+    return _arg_extreme(input, dim, keepdim, _argmax, 'argmax')
 
 
 def argmin(input, dim=None, keepdim=False):
     """Index of the minimum (of the flattened tensor when ``dim`` is None)."""
-    return _arg_extreme(input, dim, keepdim, _argmin)
+    return _arg_extreme(input, dim, keepdim, _argmin, 'argmin')
 
 
 # --- statistics --------------------------------------------------------------------------------------------
@@ -492,6 +510,11 @@ def cumprod(input, dim, *, dtype=None):
 def _cum_extreme(fn, name):
     def op(input, dim):
         a = input._data
+        if a.ndim == 0:  # a 0-d input is its own running extreme, at index 0
+            norm_dim(dim, 0)
+            return values_indices(input.clone(), make(array_module(a).zeros((), dtype=np.int64)))
+        if a.dtype.kind == 'c':
+            _complex_kernel(f'{name}_cpu', a)
         xp = array_module(a)
         d = norm_dim(dim, a.ndim)
         from ._util import accumulate
@@ -513,8 +536,28 @@ cummin = _cum_extreme(np.minimum, 'cummin')
 
 def logcumsumexp(input, dim):
     d = norm_dim(dim, input.ndim)
+    if input._data.dtype.kind == 'c':
+        return _logcumsumexp_complex(input, d)
     m = input.detach().amax(d, keepdim=True) if input.numel() else input.detach()
     return (input - m).exp().cumsum(d).log() + m
+
+
+def _logcumsumexp_complex(input, d):
+    # PyTorch's scan: acc <- hi + log1p(exp(lo - hi)), hi being the operand with the larger real part. The
+    # imaginary part is carried along unwrapped, so a one-shot log(cumsum(exp)) would differ from it by 2*pi*k.
+    if input.ndim == 0 or input.shape[d] <= 1:
+        return input.clone()
+    from .elementwise import where
+    from .shape import stack
+    xs = input.unbind(d)
+    acc = xs[0]
+    outs = [acc]
+    for x in xs[1:]:
+        take_x = x.real > acc.real
+        hi, lo = where(take_x, x, acc), where(take_x, acc, x)
+        acc = hi + (lo - hi).exp().log1p()
+        outs.append(acc)
+    return stack(outs, d)
 
 
 def _logical(input, dim, keepdim, method):

@@ -20,6 +20,12 @@ nanmedian_result = collections.namedtuple('nanmedian', ['values', 'indices'])
 mode_result = collections.namedtuple('mode', ['values', 'indices'])
 
 
+def _complex_kernel(kernel, a):
+    """PyTorch's error for an order statistic of a complex tensor (complex numbers have no order)."""
+    from ._util import scalar_type_name
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(a.dtype)}\'')
+
+
 def _argsort_arr(a, axis, descending):
     """Stable argsort along ``axis``; NaN is the largest value (last ascending, first descending)."""
     xp = array_module(a)
@@ -47,6 +53,8 @@ def _take(input, dim, idx):
 def sort(input, dim=-1, descending=False, stable=False):
     """Sorted values and their indices along ``dim`` (always stable here)."""
     a = input._data
+    if a.dtype.kind == 'c':
+        raise RuntimeError("Sort does not support complex dtypes on CPU")
     xp = array_module(a)
     if a.ndim == 0:
         norm_dim(dim, 0)
@@ -93,6 +101,8 @@ def _topk_indices(a, k, d, largest):
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) elements along ``dim`` and their indices (always in sorted order)."""
     a = input._data
+    if a.dtype.kind == 'c':
+        raise RuntimeError("topk does not support complex dtypes on CPU")
     xp = array_module(a)
     if a.ndim == 0:
         norm_dim(dim, 0)
@@ -149,6 +159,8 @@ def _kth_index(a, kth, d):
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (1-based) along ``dim`` and its index."""
     a = input._data
+    if a.dtype.kind == 'c':
+        _complex_kernel('kthvalue_cpu', a)
     n = a.shape[norm_dim(dim, a.ndim)] if a.ndim else 1
     if k < 1 or k > n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {norm_dim(dim, max(a.ndim, 1))}")
@@ -207,6 +219,8 @@ def _median_all(input, ignore_nan):
 
 def median(input, dim=None, keepdim=False):
     """The lower median of all elements, or ``(values, indices)`` along ``dim``; NaN propagates."""
+    if input._data.dtype.kind == 'c':
+        _complex_kernel('median_cpu' if dim is None else 'median_out', input._data)
     if dim is None:
         return _median_all(input, False)
     return _select(input, dim, keepdim, _median_index, median_result)
@@ -214,6 +228,8 @@ def median(input, dim=None, keepdim=False):
 
 def nanmedian(input, dim=None, keepdim=False):
     """Like ``median`` but ignoring NaN values."""
+    if input._data.dtype.kind == 'c':
+        _complex_kernel('median_cpu' if dim is None else 'median_out', input._data)
     if dim is None:
         return _median_all(input, True)
     a = input._data
@@ -227,6 +243,9 @@ def nanmedian(input, dim=None, keepdim=False):
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the index of its
     last occurrence."""
+    if input._data.dtype.kind == 'c':
+        _complex_kernel('mode_cpu', input._data)
+
     def pick(srt, order, d):
         xp = array_module(srt)
         n = srt.shape[d]
