@@ -107,14 +107,37 @@ def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out, dot=None, n
     kt = math.prod(kernel)
     n = a.shape[0]
     c = w.shape[0]
-    apad = _pad_or_crop(a, pads)
-    apad = apad.reshape((n, c, m_in) + apad.shape[2:])
-    out = np.empty((n, c, m_out) + tuple(out_shape), dtype=a.dtype) if need_out else None
-    p = math.prod(out_shape)
+    out_shape = tuple(out_shape)
+    if all(s == 1 for s in stride):
+        # "wide" windows: in the flattened padded block, one offset's inputs for all outputs are ONE contiguous
+        # run per channel if the output grid keeps the padded extent in all but the first dim (the extra
+        # columns are computed and dropped); long copies instead of one short row per output row
+        sp = tuple(s + l + r for s, (l, r) in zip(a.shape[2:], pads))
+        grid = (out_shape[0],) + sp[1:]
+        offs = [sum(k * dl * math.prod(sp[i + 1:]) for i, (k, dl) in enumerate(zip(off, dilation)))
+                for off in np.ndindex(*kernel)]
+        total = math.prod(sp)
+        flat = np.zeros((n, c, m_in, max(total, offs[-1] + math.prod(grid))), dtype=a.dtype)
+        inner = tuple(slice(max(l, 0), max(l, 0) + s) for s, (l, _) in zip(a.shape[2:], pads))
+        crop = tuple(slice(max(0, -l), s - max(0, -r)) for s, (l, r) in zip(a.shape[2:], pads))
+        inner = tuple(slice(i.start, i.start + (cr.stop - cr.start)) for i, cr in zip(inner, crop))
+        flat[..., :total].reshape((n, c, m_in) + sp)[(Ellipsis,) + inner] = \
+            a.reshape((n, c, m_in) + a.shape[2:])[(Ellipsis,) + crop]
+        length = math.prod(grid)
+        src_of = [(t, (slice(o, o + length),)) for t, o in enumerate(offs)]
+        keep = (Ellipsis,) + tuple(slice(0, o) for o in out_shape)
+        apad = flat
+    else:
+        apad = _pad_or_crop(a, pads)
+        apad = apad.reshape((n, c, m_in) + apad.shape[2:])
+        grid = out_shape
+        src_of = [(t, tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
+                            for k, dl, s, o in zip(off, dilation, stride, out_shape)))
+                  for t, off in enumerate(np.ndindex(*kernel))]
+        keep = None
+    out = np.empty((n, c, m_out) + out_shape, dtype=a.dtype) if need_out else None
+    p = math.prod(grid)
     w3 = np.ascontiguousarray(w.reshape(c, m_out, m_in * kt))
-    sls = [(t, tuple(slice(k * dl, k * dl + s * (o - 1) + 1, s)
-                     for k, dl, s, o in zip(off, dilation, stride, out_shape)))
-           for t, off in enumerate(np.ndindex(*kernel))]
     parts = _blocks(n, c, m_in * kt * p, np, _COLS_BLOCK)
     partial = [None] * len(parts)
 
@@ -122,22 +145,29 @@ def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out, dot=None, n
         buf = None
         acc = np.zeros((c, m_in * kt), dtype=a.dtype) if dot is not None else None
         for ns, cs in parts[idx]:
-            src = apad[ns, cs]  # (nb, cb, m_in, *Sp)
+            src = apad[ns, cs]  # (nb, cb, m_in, *Sp) or (nb, cb, m_in, flat)
             nb, cb = src.shape[:2]
             if buf is None or buf.size < cb * m_in * kt * nb * p:
                 buf = np.empty(cb * m_in * kt * nb * p, dtype=a.dtype)
-            cols = buf[:cb * m_in * kt * nb * p].reshape((cb, m_in, kt, nb) + tuple(out_shape))
+            cols = buf[:cb * m_in * kt * nb * p].reshape((cb, m_in, kt, nb) + grid)
             for mi in range(m_in):
-                for t, sl in sls:
-                    np.copyto(cols[:, mi, t], src[(slice(None), slice(None), mi) + sl].swapaxes(0, 1))
+                for t, sl in src_of:
+                    dst = cols[:, mi, t] if keep is None else cols[:, mi, t].reshape(cb, nb, p)
+                    np.copyto(dst, src[(slice(None), slice(None), mi) + sl].swapaxes(0, 1))
             cols2 = cols.reshape(cb, m_in * kt, nb * p)
             if need_out:
-                r = np.matmul(w3[cs], cols2)  # (cb, m_out, nb*P)
-                np.copyto(out[ns, cs], r.reshape((cb, m_out, nb) + tuple(out_shape)).transpose(
-                    (2, 0, 1) + tuple(range(3, 3 + d))))
+                r = np.matmul(w3[cs], cols2).reshape((cb, m_out, nb) + grid)  # (cb, m_out, nb, *grid)
+                if keep is not None:
+                    r = r[keep]
+                np.copyto(out[ns, cs], r.transpose((2, 0, 1) + tuple(range(3, 3 + d))))
             if dot is not None:
-                v = dot[ns, cs]
-                v = v.reshape(cb, p) if nb == 1 else np.ascontiguousarray(v.swapaxes(0, 1)).reshape(cb, nb * p)
+                v = dot[ns, cs].swapaxes(0, 1)  # (cb, nb, *out)
+                if keep is not None:
+                    vw = np.zeros((cb, nb) + grid, dtype=a.dtype)
+                    vw[keep] = v
+                    v = vw
+                v = v.reshape(cb, nb * p) if nb == 1 or keep is not None else \
+                    np.ascontiguousarray(v).reshape(cb, nb * p)
                 acc[cs] += np.matmul(cols2, v[:, :, None])[:, :, 0]
         partial[idx] = acc
     _parallel(run, list(range(len(parts))))
