@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .conv_kernels import _n_threads, _parallel, _PARALLEL_MIN
+from .conv_kernels import _n_threads, _parallel, _PARALLEL_MIN, give, take
 from .device import array_module
 
 _BLOCK = 1 << 17  # elements of the largest per-block array in the per-offset loops (cache-sized)
@@ -117,7 +117,8 @@ def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out, dot=None, n
         offs = [sum(k * dl * math.prod(sp[i + 1:]) for i, (k, dl) in enumerate(zip(off, dilation)))
                 for off in np.ndindex(*kernel)]
         total = math.prod(sp)
-        flat = np.zeros((n, c, m_in, max(total, offs[-1] + math.prod(grid))), dtype=a.dtype)
+        flat = take((n, c, m_in, max(total, offs[-1] + math.prod(grid))), a.dtype)  # reused: no page faults
+        flat.fill(0)
         inner = tuple(slice(max(l, 0), max(l, 0) + s) for s, (l, _) in zip(a.shape[2:], pads))
         crop = tuple(slice(max(0, -l), s - max(0, -r)) for s, (l, r) in zip(a.shape[2:], pads))
         inner = tuple(slice(i.start, i.start + (cr.stop - cr.start)) for i, cr in zip(inner, crop))
@@ -171,6 +172,8 @@ def _cols_conv(a, w, pads, stride, dilation, out_shape, m_in, m_out, dot=None, n
                 acc[cs] += np.matmul(cols2, v[:, :, None])[:, :, 0]
         partial[idx] = acc
     _parallel(run, list(range(len(parts))))
+    if keep is not None:
+        give(flat)
     res = out.reshape((n, c * m_out) + tuple(out_shape)) if need_out else None
     if dot is None:
         return res
