@@ -4,6 +4,10 @@ import math
 
 from .autograd.ops import (digamma, erf, erfc, erfinv, exp2, expm1, i0, log1p, log_softmax, logit, logsumexp,
                            polygamma, round, sinc, softmax, xlogy, sigmoid, lgamma, where, log)
+from .autograd.ops.special_fns import (i0e, i1, i1e, log_ndtr, ndtri, erfcx, zeta, bessel_j0, bessel_j1, bessel_y0,
+                                       bessel_y1, modified_bessel_i0, modified_bessel_i1, modified_bessel_k0,
+                                       modified_bessel_k1, scaled_modified_bessel_k0, scaled_modified_bessel_k1,
+                                       spherical_bessel_j0, airy_ai, gammainc, gammaincc)
 from .creation import arange
 from .autograd.function import Function
 from .autograd.ops._util import to_tensor_like
@@ -11,7 +15,10 @@ from .tensor import Tensor
 
 __all__ = ['digamma', 'psi', 'erf', 'erfc', 'erfinv', 'exp2', 'expit', 'expm1', 'gammaln', 'i0', 'log1p',
            'log_softmax', 'logit', 'logsumexp', 'polygamma', 'round', 'sinc', 'softmax', 'xlogy', 'xlog1py',
-           'entr', 'ndtr', 'multigammaln']
+           'entr', 'ndtr', 'multigammaln', 'i0e', 'i1', 'i1e', 'log_ndtr', 'ndtri', 'erfcx', 'zeta', 'bessel_j0',
+           'bessel_j1', 'bessel_y0', 'bessel_y1', 'modified_bessel_i0', 'modified_bessel_i1', 'modified_bessel_k0',
+           'modified_bessel_k1', 'scaled_modified_bessel_k0', 'scaled_modified_bessel_k1', 'spherical_bessel_j0',
+           'airy_ai', 'gammainc', 'gammaincc']
 
 psi = digamma
 expit = sigmoid
