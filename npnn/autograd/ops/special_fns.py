@@ -6,8 +6,6 @@ import numpy as np
 import scipy.special as _sp
 
 from .elementwise import _unary, _binary_op, _kernel_error, _no_complex_kernel, where
-from ._util import make
-from ...backend.device import array_module
 
 __all__ = ['i0e', 'i1', 'i1e', 'log_ndtr', 'ndtri', 'erfcx', 'zeta', 'bessel_j0', 'bessel_j1', 'bessel_y0',
            'bessel_y1', 'modified_bessel_i0', 'modified_bessel_i1', 'modified_bessel_k0', 'modified_bessel_k1',
@@ -24,8 +22,11 @@ def _scipy_fn(xp, name):
         return getattr(cs, name)
     except (ImportError, AttributeError):
         host = getattr(_sp, name)
-        return lambda *args: xp.asarray(host(*(xp.asnumpy(a) if isinstance(a, xp.ndarray) else a
-                                               for a in args)))
+
+        def on_host(*args):
+            r = host(*(xp.asnumpy(a) if isinstance(a, xp.ndarray) else a for a in args))
+            return tuple(xp.asarray(p) for p in r) if isinstance(r, tuple) else xp.asarray(r)
+        return on_host
 
 
 _LOG_FLT_MAX = math.log(float(np.finfo(np.float32).max))
@@ -101,8 +102,10 @@ bessel_j0 = _op('bessel_j0', 'j0', doc="The Bessel function of the first kind of
 bessel_j1 = _op('bessel_j1', 'j1', doc="The Bessel function of the first kind of order 1.")
 bessel_y0 = _op('bessel_y0', 'y0', doc="The Bessel function of the second kind of order 0.")
 bessel_y1 = _op('bessel_y1', 'y1', doc="The Bessel function of the second kind of order 1.")
-modified_bessel_i0 = _op('modified_bessel_i0', 'i0', f32_exp_overflow='even', doc="The modified Bessel function of the first kind of order 0.")
-modified_bessel_i1 = _op('modified_bessel_i1', 'i1', f32_exp_overflow='odd', doc="The modified Bessel function of the first kind of order 1.")
+modified_bessel_i0 = _op('modified_bessel_i0', 'i0', f32_exp_overflow='even',
+                         doc="The modified Bessel function of the first kind of order 0.")
+modified_bessel_i1 = _op('modified_bessel_i1', 'i1', f32_exp_overflow='odd',
+                         doc="The modified Bessel function of the first kind of order 1.")
 modified_bessel_k0 = _op('modified_bessel_k0', 'k0',
                          doc="The modified Bessel function of the second kind of order 0.")
 modified_bessel_k1 = _op('modified_bessel_k1', 'k1',
