@@ -216,9 +216,6 @@ def test_special_xlog1py_edges_match_torch(device):
     np.testing.assert_array_equal(n, t)
 
 
-@pytest.mark.xfail(strict=True, reason='npnn.xlogy (autograd/ops/elementwise.py, not editable in this change): '
-                   'xlogy(0, nan) gives 0 instead of nan, d/dx at x == 0 is 0 instead of log(y), and d/dy at '
-                   'x == y == 0 is 0 instead of nan')
 def test_xlogy_zero_input_edges_match_torch(device):
     def run(L, dev):
         x = L.tensor([0.0, 0.0, 0.0, 1.0], device=dev, requires_grad=True)

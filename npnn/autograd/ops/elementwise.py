@@ -879,19 +879,23 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return make(r)
 
 
-def xlogy(input, other):
-    """``input * log(other)``, 0 where input == 0."""
-    from ._util import to_tensor_like
-    T = Tensor()
-    if not isinstance(input, T):
-        input = to_tensor_like(input, other)
-    if not isinstance(other, T):
-        other = to_tensor_like(other, input)
-    if input._data.dtype.kind == 'c' or other._data.dtype.kind == 'c':
-        _no_complex_kernel('xlogy_cpu', np.empty(0, np.result_type(input._data.dtype, other._data.dtype)))
-    safe = where(input == 0, ones_like_val(other, 1.0) if other._data.shape == input._data.shape else
-                 other * 0.0 + 1.0, other)
-    return where(input == 0, input * 0.0, input * log(safe))
+def _xlogy_fwd(xp, a, b):
+    if not isinstance(b, xp.ndarray):  # a Python scalar operand takes the tensor's dtype
+        b = xp.asarray(b, dtype=a.dtype)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        r = a * xp.log(b)
+    return xp.where((a == 0) & ~xp.isnan(b), xp.zeros((), r.dtype), r)
+
+
+def _xlogy_rule(g, a, b, n):
+    # PyTorch: d/da = xlogy(g, b), zeroed where a == 0 and b <= 0; d/db = g * a / b
+    gl = g * log(b)
+    ga = where(((g == 0) & ~b.isnan()) | ((a == 0) & (b <= 0)), 0.0, gl)
+    return ga, g * a / b
+
+
+xlogy = _binary_op('XlogyBackward0', _xlogy_fwd, _xlogy_rule, True, complex_error=_kernel_error('xlogy_cpu'))
+xlogy.__doc__ = "``input * log(other)``, 0 where input == 0 (NaN where other is NaN)."
 
 
 # ---------------------------------------------------------------------------------------------------------
