@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-__all__ = ['n_threads', 'run_parallel', 'row_ranges']
+__all__ = ['n_threads', 'run_parallel', 'row_ranges', 'split_rows']
 
 _POOL = None
 _POOL_PID = None
@@ -51,3 +51,12 @@ def row_ranges(n, size, xp, min_size=1 << 20):
     k = max(1, min(k, n))
     bounds = [n * i // k for i in range(k + 1)]
     return [(bounds[i], bounds[i + 1]) for i in range(k) if bounds[i] < bounds[i + 1]]
+
+
+def split_rows(fn, arrays, xp, min_size=1 << 20):
+    """Call ``fn(*parts)`` on the same row range of every array in ``arrays`` (equal first dims), one range
+    per thread when the first array is NumPy work of at least ``min_size`` elements."""
+    def part(r):
+        a, b = r
+        fn(*(x[a:b] for x in arrays))
+    run_parallel(part, row_ranges(arrays[0].shape[0], arrays[0].size, xp, min_size))

@@ -9,7 +9,7 @@ import contextlib
 import numpy as np
 
 from .device import array_module
-from .parallel import row_ranges, run_parallel
+from .parallel import split_rows
 
 _cache = {}
 _SPLIT_MIN = 1 << 18  # elements of a whole-sequence pass worth splitting over threads
@@ -87,10 +87,7 @@ def lstm_bwd_prepare(acts, cprev, tc):
     K = xp.empty_like(acts)
     K1 = xp.empty_like(tc)
 
-    def part(r):
-        a, b = r
-        _lstm_factors(acts[a:b], cprev[a:b], tc[a:b], K[a:b], K1[a:b], xp)
-    run_parallel(part, row_ranges(acts.shape[0], acts.size, xp, _SPLIT_MIN))
+    split_rows(lambda *parts: _lstm_factors(*parts, xp), (acts, cprev, tc, K, K1), xp, _SPLIT_MIN)
     return K, K1
 
 
@@ -213,10 +210,7 @@ def gru_bwd_prepare(acts, ghn, hprev):
     Kx = xp.empty_like(acts)
     Kh = xp.empty_like(acts)
 
-    def part(r):
-        a, b = r
-        _gru_factors(acts[a:b], ghn[a:b], hprev[a:b], Kx[a:b], Kh[a:b], xp)
-    run_parallel(part, row_ranges(acts.shape[0], acts.size, xp, _SPLIT_MIN))
+    split_rows(lambda *parts: _gru_factors(*parts, xp), (acts, ghn, hprev, Kx, Kh), xp, _SPLIT_MIN)
     return Kx, Kh
 
 

@@ -286,3 +286,30 @@ def test_one_graph_node_per_layer_and_direction():
     # 4 layer/direction nodes and the 2 concatenations: the graph does not grow with the 30 time steps
     assert sum(n.name() == 'LSTMBackward' for n in seen.values()) == 4
     assert len(seen) <= 6
+
+
+@pytest.mark.parametrize('kind', ['LSTM', 'GRU'])
+def test_long_sequence_backward_factors_split_over_threads(kind, device, monkeypatch):
+    """Large enough that the whole-sequence backward factors are computed in row chunks on two threads."""
+    from npnn.backend import parallel
+    calls = []
+    real = parallel.row_ranges
+
+    def spy(n, size, xp, min_size=1 << 20):
+        r = real(n, size, xp, min_size)
+        calls.append(len(r))
+        return r
+    monkeypatch.setattr(parallel, 'n_threads', lambda: 2)
+    monkeypatch.setattr(parallel, 'row_ranges', spy)
+    T, B, I, H = 35, 10, 5, 256                  # T*B rows x 4H (3H) columns >= the split threshold
+    tm, nm = _pair(kind, I, H, device=device)
+    x = np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
+    res = {}
+    for lib, m in ((npnn, nm), (torch, tm)):
+        xi = _leaf(x, lib, device)
+        y, _ = m(xi)
+        _loss([y], lib, device=device).backward()
+        res[lib] = (xi, y)
+    np.testing.assert_allclose(to_numpy(res[npnn][1]), res[torch][1].detach().numpy(), **TOL)
+    _check_grads(tm, nm, [(res[npnn][0], res[torch][0])])
+    assert calls and max(calls) == (2 if device == 'cpu' else 1)
