@@ -247,3 +247,15 @@ def test_binary_complex_raises(name, kernel):
 def test_exports():
     for name in list(FUNCS) + ['zeta', 'gammainc', 'gammaincc']:
         assert name in S.__all__ and callable(getattr(S, name))
+
+
+def test_i0_second_derivative_matches_torch():
+    xs = np.array([-2.5, -0.3, 0.0, 0.7, 3.0])
+    n = npnn.tensor(xs, requires_grad=True)
+    t = torch.tensor(xs, requires_grad=True)
+    (gn,) = npnn.autograd.grad(npnn.i0(n).sum(), n, create_graph=True)
+    (gt,) = torch.autograd.grad(torch.i0(t).sum(), t, create_graph=True)
+    gn.sum().backward()
+    gt.sum().backward()
+    np.testing.assert_allclose(gn.detach().numpy(), gt.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(n.grad.numpy(), t.grad.numpy(), rtol=1e-10)

@@ -1044,8 +1044,14 @@ lgamma = _unary('LgammaBackward0', _sp_fwd('gammaln'), lambda g, x, y: g * polyg
                 complex_error=_kernel_error('lgamma_vml_cpu'))
 digamma = _unary('DigammaBackward0', _sp_fwd('digamma'), lambda g, x, y: g * polygamma(1, x),
                  complex_error=_kernel_error('digamma'))
-_i1 = _unary('I1Backward0', _sp_fwd('i1'), None)
-i0 = _unary('I0Backward0', _sp_fwd('i0'), lambda g, x, y: g * _i1(x))
+
+
+def _i0_rule(g, x, y):
+    from .special_fns import i1  # differentiable, so i0 has second derivatives
+    return g * i1(x)
+
+
+i0 = _unary('I0Backward0', _sp_fwd('i0'), _i0_rule)
 special_i0 = i0
 
 
