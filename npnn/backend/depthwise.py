@@ -4,15 +4,15 @@ A matmul per channel over window columns of the whole batch is memory-bound (the
 times the input, and each column is read once), so two cheaper formulations are used instead, both on NumPy
 and CuPy arrays (the module comes from the input):
 
-- taps: every kernel offset is one broadcast multiply-add over a (N, C, *out) block, read through a strided
-  view of the input; offsets near the border only touch the outputs whose window stays inside the input, so
-  nothing is padded. Used for everything on CuPy (a few full-bandwidth kernels per offset) and for the
-  weight gradient on NumPy (one einsum reduction per offset and block).
-- columns, on NumPy: per cache-sized block of samples, the windows are copied into a small column array and
-  contracted with one batched matmul over channels. The forward uses it; so does the input gradient, as the
-  forward convolution of the padded output gradient with the flipped kernel (strided convolutions split by
-  phase into stride-1 convolutions with sub-kernels). Per-offset ufunc calls would run inner loops only one
-  output row long.
+- taps (CuPy): every kernel offset is one broadcast multiply-add over the (N, C, *out) block, read through a
+  strided view of the input; offsets near the border only touch the outputs whose window stays inside the
+  input, so nothing is padded. A few full-bandwidth kernels per offset.
+- columns (NumPy): per cache-sized block of samples and channels, the windows are copied into a small column
+  array (at stride 1 one contiguous run per channel and offset) and contracted with one batched matmul over
+  channels. The forward uses it; so does the backward, as the forward convolution of the padded output
+  gradient with the flipped kernel (strided convolutions split by phase into stride-1 convolutions with
+  sub-kernels), whose columns dotted with the input also give the weight gradient. Per-offset ufunc calls
+  would run inner loops only one output row long.
 
 On NumPy the blocks are spread over a few threads.
 """
