@@ -31,7 +31,10 @@ class BackwardCFunction(FunctionCtx, Node):
         Node.__init__(self, tensor_inputs)
         self._fn = fn_cls
         self._input_map = inputs
-        self.needs_input_grad = tuple(e is not None for e in self.next)
+        # one flag per forward argument, as PyTorch: False for non-tensor arguments
+        edges = iter(self.next)
+        self.needs_input_grad = tuple(next(edges) is not None if any(a is t for t in tensor_inputs) else False
+                                      for a in inputs)
         self.materialize_grads = True
         self._non_diff = set()
         self._dirty = set()
