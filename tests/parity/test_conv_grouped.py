@@ -91,7 +91,8 @@ def test_depthwise_unbatched_and_partial_grads(device):
 
 
 @pytest.mark.parametrize('groups,cin,cout', [(2, 4, 6), (3, 6, 3), (4, 8, 8)])
-@pytest.mark.parametrize('kw', [dict(padding=1), dict(stride=2, dilation=(1, 2), padding=(0, 2))])
+@pytest.mark.parametrize('kw', [dict(padding=1), dict(padding=(3, 0)), dict(padding='same', dilation=(2, 1)),
+                                dict(stride=2, dilation=(1, 2), padding=(0, 2))])
 def test_grouped(device, groups, cin, cout, kw):
     compare(lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, groups=groups, **kw), randn(2, cin, 8, 9, seed=1),
             randn(cout, cin // groups, 3, 3, seed=2), randn(cout, seed=3), device=device, **TOL)

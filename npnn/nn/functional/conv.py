@@ -181,9 +181,17 @@ class ConvolutionBackward0(_ConvBackwardBase):
             return gx, (make(gw) if gw is not None else None)
         groups = self.groups
         n = gd.shape[0]
+        gpads = None
+        if need_x and self.wide:
+            reach = [dl * (k - 1) for k, dl in zip(self.kernel, self.dilation)]
+            if all(0 <= l <= e and 0 <= r <= e for (l, r), e in zip(self.pads, reach)):
+                gpads = tuple((e - l, e - r) for (l, r), e in zip(self.pads, reach))
+        need_g2 = need_w or (need_x and gpads is None)
+        gw_ = None
+        d = len(self.kernel)
         if self.wide:
             padded, wide_shape, offsets, total = self.ctx
-            d = len(wide_shape)
+        if self.wide and need_g2:
             cout = gd.shape[1]
             gw_ = take((cout, n) + wide_shape, gd.dtype, xp)
             for i in range(1, d):  # zero only the cropped (wide) columns
@@ -192,10 +200,26 @@ class ConvolutionBackward0(_ConvBackwardBase):
             gw_[(Ellipsis,) + tuple(slice(0, o) for o in self.out_shape)] = \
                 gd.transpose((1, 0) + tuple(range(2, 2 + d)))
             g2 = gw_.reshape(cout, -1)
-        else:
+        elif need_g2:
             g2 = _to_channels_first(gd)  # (Cout, P)
         gx = gw = None
-        if need_x:
+        if gpads is not None:
+            # stride 1: gx is the convolution of g, padded by the kernel reach minus the forward padding, with the
+            # flipped kernel, in/out channels swapped per group: window copies + a GEMM with a small output,
+            # cheaper than a GEMM writing kernel-size times the input and a col2im reading it back
+            cout, cg = w.shape[:2]
+            og = cout // groups
+            k_all = tuple(range(3, 3 + d))
+            wt = w.reshape((groups, og, cg) + self.kernel).transpose((0, 2, 1) + k_all)
+            wt = xp.ascontiguousarray(wt[(Ellipsis,) + (slice(None, None, -1),) * d]).reshape(
+                (groups * cg, og) + self.kernel)
+            spatial = _unpad(padded, self.pads)
+            gpadded = tuple(o + l + r for o, (l, r) in zip(self.out_shape, gpads))
+            gx, gcols, _ = _wide_forward(xp, gd, wt, None, gpads, gpadded, self.kernel, self.dilation, spatial,
+                                         groups)
+            give(gcols)
+            gx = make(gx[0] if self.unbatched else gx)
+        elif need_x:
             w2 = w.reshape(w.shape[0], -1)
             if self.wide:  # a reused buffer: fresh multi-megabyte arrays cost page faults
                 gcols = _gemm_t(w2, g2, groups, out=take((w2.shape[1] * groups, g2.shape[1]), gd.dtype, xp))
@@ -220,7 +244,7 @@ class ConvolutionBackward0(_ConvBackwardBase):
         if need_w:
             cols = self.cols
             gw = make(_gemm_w(g2, cols.reshape(-1, g2.shape[1]), groups).reshape(w.shape))
-        if self.wide:
+        if gw_ is not None:
             give(gw_)
         return gx, gw
 
