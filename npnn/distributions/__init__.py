@@ -17,6 +17,7 @@ from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
@@ -28,7 +29,8 @@ from . import transforms
 from .transformed_distribution import TransformedDistribution
 
 __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Dirichlet', 'Distribution',
-           'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Independent', 'Laplace', 'LogNormal', 'Multinomial',
+           'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Independent', 'Laplace', 'LogNormal', 'MixtureSameFamily',
+           'Multinomial',
            'MultivariateNormal',
            'Normal', 'OneHotCategorical', 'Poisson', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
            'transforms', 'kl_divergence',

@@ -34,3 +34,66 @@ def test_needs_input_grad_has_one_flag_per_argument(b_grad):
     ref, gr = _needs_flags(torch, args)
     assert got == ref == {'fwd': (True, False, b_grad, False), 'bwd': (True, False, b_grad, False)}
     assert ga == gr == [2.0, 2.0, 2.0]
+
+
+def _gmm(lib, logits, loc, scale, event):
+    D = lib.distributions
+    comp = D.Normal(loc, scale)
+    if event:
+        comp = D.Independent(comp, 1)
+    return D.MixtureSameFamily(D.Categorical(logits=logits), comp)
+
+
+@pytest.mark.parametrize('event', [False, True])
+def test_mixture_same_family_matches_torch(event):
+    rng = np.random.RandomState(0)
+    shape = (4, 3, 2) if event else (4, 3)
+    logits_np = rng.randn(4, 3)
+    loc_np, scale_np = rng.randn(*shape), np.exp(rng.randn(*shape) * 0.3)
+    x_np = rng.randn(5, 4, 2) if event else rng.randn(5, 4)
+    res = {}
+    for name, lib in (('npnn', npnn), ('torch', torch)):
+        params = [lib.tensor(a, requires_grad=True) for a in (logits_np, loc_np, scale_np)]
+        m = _gmm(lib, *params, event)
+        lp = m.log_prob(lib.tensor(x_np))
+        grads = lib.autograd.grad(lp.sum(), params)
+        s = m.sample((6,))
+        res[name] = dict(lp=lp.detach().numpy(), grads=[g.numpy() for g in grads],
+                         mean=m.mean.detach().numpy(), var=m.variance.detach().numpy(),
+                         shapes=(tuple(m.batch_shape), tuple(m.event_shape), tuple(s.shape)),
+                         exp_shape=tuple(m.expand((2, 4)).sample().shape))
+        if not event:
+            res[name]['cdf'] = m.cdf(lib.tensor(x_np)).detach().numpy()
+    got, ref = res['npnn'], res['torch']
+    assert got['shapes'] == ref['shapes'] and got['exp_shape'] == ref['exp_shape']
+    for key in ('lp', 'mean', 'var') + (() if event else ('cdf',)):
+        np.testing.assert_allclose(got[key], ref[key], rtol=1e-10, atol=1e-12, err_msg=key)
+    for a, b in zip(got['grads'], ref['grads']):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_mixture_same_family_sample_picks_a_component_and_gradcheck():
+    D = npnn.distributions
+    loc = npnn.tensor([[-100.0, 0.0, 100.0]], dtype=npnn.float64)
+    m = D.MixtureSameFamily(D.Categorical(probs=npnn.tensor([[0.0, 0.0, 1.0]], dtype=npnn.float64)),
+                            D.Normal(loc, npnn.ones(1, 3, dtype=npnn.float64)))
+    s = m.sample((50,))
+    assert tuple(s.shape) == (50, 1) and bool(((s > 90) & (s < 110)).all())
+    x = npnn.tensor([0.3, -1.2], dtype=npnn.float64)
+
+    def f(logits, mu, log_sigma):
+        mix = D.MixtureSameFamily(D.Categorical(logits=logits), D.Normal(mu, log_sigma.exp()))
+        return mix.log_prob(x)
+    args = [npnn.randn(2, 3, dtype=npnn.float64, requires_grad=True) for _ in range(3)]
+    assert npnn.autograd.gradcheck(f, args)
+
+
+def test_mixture_same_family_errors_match_torch():
+    for lib in (npnn, torch):
+        D = lib.distributions
+        with pytest.raises(ValueError, match='instance of torch.distributions.Categorical'):
+            D.MixtureSameFamily(D.Normal(0.0, 1.0), D.Normal(lib.zeros(3), lib.ones(3)))
+        with pytest.raises(ValueError, match='does not equal'):
+            D.MixtureSameFamily(D.Categorical(logits=lib.zeros(2)), D.Normal(lib.zeros(3), lib.ones(3)))
+        with pytest.raises(ValueError, match='is not compatible'):
+            D.MixtureSameFamily(D.Categorical(logits=lib.zeros(4, 3)), D.Normal(lib.zeros(5, 3), lib.ones(5, 3)))
