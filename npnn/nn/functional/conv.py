@@ -182,7 +182,9 @@ class ConvolutionBackward0(_ConvBackwardBase):
         groups = self.groups
         n = gd.shape[0]
         gpads = None
-        if need_x and self.wide and math.prod(self.kernel) > 1:  # (a 1x1 kernel's gx is one GEMM already)
+        # the columns of g are Cout/C times those the other way builds: worth it up to equal channel counts
+        # (and a 1x1 kernel's gx is one GEMM already)
+        if need_x and self.wide and math.prod(self.kernel) > 1 and w.shape[0] <= w.shape[1] * groups:
             reach = [dl * (k - 1) for k, dl in zip(self.kernel, self.dilation)]
             if all(0 <= l <= e and 0 <= r <= e for (l, r), e in zip(self.pads, reach)):
                 gpads = tuple((e - l, e - r) for (l, r), e in zip(self.pads, reach))
