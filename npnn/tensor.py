@@ -1014,6 +1014,7 @@ _AUTOGRAD_STATE = frozenset({'_grad', '_out', '_hooks', '_retains'})
 
 class _RetainHook:
     """Marks the pre-hook retain_grad installs (so it runs as an observer)."""
+    _runs_last = True
 
     def __init__(self, fn):
         self.fn = fn

@@ -228,8 +228,15 @@ def _check_nan(node, in_grads):
 _ndarray = np.ndarray
 
 
+def _pre_hook_order(entry):
+    # PyTorch's order: tensor hooks, then retain_grad's hook (so .grad sees what the tensor hooks returned),
+    # then hooks registered on the node itself
+    idx, fn = entry
+    return 2 if idx < 0 else (1 if getattr(fn, '_runs_last', False) else 0)
+
+
 def _run_pre_hooks(node, grads):
-    for idx, fn in list(node.pre_hooks):
+    for idx, fn in sorted(node.pre_hooks, key=_pre_hook_order):
         if node.n_outputs == 1:
             r = fn(grads) if idx >= 0 else fn((grads,))
             if r is not None:

@@ -97,3 +97,28 @@ def test_mixture_same_family_errors_match_torch():
             D.MixtureSameFamily(D.Categorical(logits=lib.zeros(2)), D.Normal(lib.zeros(3), lib.ones(3)))
         with pytest.raises(ValueError, match='is not compatible'):
             D.MixtureSameFamily(D.Categorical(logits=lib.zeros(4, 3)), D.Normal(lib.zeros(5, 3), lib.ones(5, 3)))
+
+
+def _retained(lib, retain_first, node_hook):
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 2
+    if retain_first:
+        b.retain_grad()
+    b.register_hook(lambda g: g * 10)
+    if node_hook:
+        b.grad_fn.register_prehook(lambda gs: (gs[0] + 1,))
+    if not retain_first:
+        b.retain_grad()
+    (b ** 2).sum().backward()
+    return a.grad.tolist(), b.grad.tolist()
+
+
+@pytest.mark.parametrize('retain_first', [True, False])
+@pytest.mark.parametrize('node_hook', [False, True])
+def test_retain_grad_sees_tensor_hook_result(retain_first, node_hook):
+    # PyTorch runs retain_grad's hook after the tensor's hooks, whatever the registration order, and before
+    # hooks on the node
+    got = _retained(npnn, retain_first, node_hook)
+    ref = _retained(torch, retain_first, node_hook)
+    assert got == ref
+    assert got[1] == [40.0, 80.0]
