@@ -28,6 +28,7 @@ class Tensor:
     _grad = None
     _out = 0
     _hooks = None
+    _post_acc_hooks = None
     _retains = False
 
     def __init__(self, *args, device=None):
@@ -509,6 +510,21 @@ class Tensor:
         h = _Handle(self._hooks, None)
         h._item = h.id
         self._hooks[h.id] = hook
+        return h
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf after backward has accumulated its ``.grad`` (e.g. to step an
+        optimizer per parameter during backward); returns a removable handle."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._node is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .autograd.node import _Handle
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = {}
+        h = _Handle(self._post_acc_hooks, None)
+        h._item = h.id
+        self._post_acc_hooks[h.id] = hook
         return h
 
     def _check_inplace(self):
@@ -1009,7 +1025,7 @@ class _OverwriteBackward(Node):
         return (g * 0.0 if self.next[0] is not None else None), gs
 
 
-_AUTOGRAD_STATE = frozenset({'_grad', '_out', '_hooks', '_retains'})
+_AUTOGRAD_STATE = frozenset({'_grad', '_out', '_hooks', '_post_acc_hooks', '_retains'})
 
 
 class _RetainHook:

@@ -139,6 +139,9 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 else:
                     leaf.grad._data += g._data
                     leaf.grad._vc[0] += 1
+            if leaf._post_acc_hooks:
+                for fn in list(leaf._post_acc_hooks.values()):
+                    fn(leaf)
         if inputs is not None:  # non-leaf inputs of backward(inputs=...)
             for i, t in enumerate(inputs):
                 if t._node is not None and captured[i] is not None:

@@ -58,12 +58,13 @@ class Parameter(Tensor):
             new._grad = Tensor._make(self._grad._data.copy())
         memo[id(self)] = new
         for k, v in self.__dict__.items():
-            setattr(new, k, copy.deepcopy(v, memo))
+            if k != '_post_acc_hooks':  # hooks stay with the original, as in PyTorch
+                setattr(new, k, copy.deepcopy(v, memo))
         return new
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (array_to(self._data, CPU), str(self.device), self._rg, type(self),
-                                     dict(self.__dict__)))
+        state = {k: v for k, v in self.__dict__.items() if k != '_post_acc_hooks'}
+        return (_rebuild_parameter, (array_to(self._data, CPU), str(self.device), self._rg, type(self), state))
 
 
 def _rebuild_parameter(arr, dev, requires_grad, cls=Parameter, state=None):

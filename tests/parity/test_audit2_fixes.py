@@ -122,3 +122,54 @@ def test_retain_grad_sees_tensor_hook_result(retain_first, node_hook):
     ref = _retained(torch, retain_first, node_hook)
     assert got == ref
     assert got[1] == [40.0, 80.0]
+
+
+def _optimizer_in_backward(lib):
+    # the "optimizer step inside backward" idiom: one optimizer per parameter, stepped from its hook
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 1))
+    with lib.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(lib.linspace(-0.5, 0.5, p.numel()).reshape(p.shape) * (i + 1))
+    opts = {p: lib.optim.SGD([p], lr=0.1, momentum=0.9) for p in model.parameters()}
+    order = []
+
+    def hook(p):
+        order.append(tuple(p.shape))
+        opts[p].step()
+        opts[p].zero_grad()
+    handles = [p.register_post_accumulate_grad_hook(hook) for p in model.parameters()]
+    x = lib.tensor([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0]])
+    for _ in range(3):
+        model(x).pow(2).sum().backward()
+    handles[0].remove()
+    model(x).sum().backward()
+    return ([p.detach().numpy().copy() for p in model.parameters()], sorted(order),
+            model[0].weight.grad is not None, model[2].weight.grad)
+
+
+def test_post_accumulate_grad_hook_matches_torch():
+    got = _optimizer_in_backward(npnn)
+    ref = _optimizer_in_backward(torch)
+    for a, b in zip(got[0], ref[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert got[1] == ref[1] and len(got[1]) == 3 * 4 + 3
+    # the removed hook's parameter keeps its gradient; the others were zeroed (set to None) by their hooks
+    assert got[2] and ref[2] and got[3] is None and ref[3] is None
+
+
+def test_post_accumulate_grad_hook_errors_and_copies():
+    import copy
+    for lib in (npnn, torch):
+        with pytest.raises(RuntimeError, match="doesn't require gradient"):
+            lib.ones(2).register_post_accumulate_grad_hook(lambda t: None)
+        with pytest.raises(RuntimeError, match='non-leaf'):
+            (lib.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(lambda t: None)
+        p = lib.nn.Parameter(lib.ones(2))
+        seen = []
+        p.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+        q = copy.deepcopy(p)
+        q.sum().backward()
+        assert seen == []
+        (p * 3).sum().backward()
+        assert seen == [[3.0, 3.0]]
