@@ -3,55 +3,22 @@
 Every function takes NumPy or CuPy arrays and works on either (the array module comes from the input);
 the spatial dims are always the trailing ``d`` dims of an ``(N, C, *spatial)`` array.
 """
-import os
 
 import numpy as np
 
 from .device import array_module
+from .parallel import n_threads as _n_threads, row_ranges, run_parallel as _parallel
 
 # ---------------------------------------------------------------------------------------------------------
 # NumPy releases the GIL while it copies, so the per-offset copies of large window arrays are split over a
 # few threads (as many as the BLAS uses); small arrays and CuPy arrays run inline.
 
-_POOL = None
-_POOL_PID = None
 _PARALLEL_MIN = 1 << 20  # elements
-
-
-def _n_threads():
-    for var in ('NPNN_NUM_THREADS', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
-        v = os.environ.get(var)
-        if v and v.isdigit() and int(v) > 0:
-            return min(int(v), 8)
-    try:
-        return min(len(os.sched_getaffinity(0)), 8)
-    except AttributeError:  # pragma: no cover - platforms without affinity
-        return min(os.cpu_count() or 1, 8)
-
-
-def _parallel(fn, parts):
-    """Run ``fn(part)`` for each part, on a thread pool when there is more than one part."""
-    global _POOL, _POOL_PID
-    if len(parts) <= 1:
-        for p in parts:
-            fn(p)
-        return
-    if _POOL is None or _POOL_PID != os.getpid():  # a forked child gets its own pool
-        from concurrent.futures import ThreadPoolExecutor
-        _POOL = ThreadPoolExecutor(max_workers=_n_threads(), thread_name_prefix='npnn-conv')
-        _POOL_PID = os.getpid()
-    futures = [_POOL.submit(fn, p) for p in parts[1:]]
-    fn(parts[0])
-    for f in futures:
-        f.result()
 
 
 def _split(n, size, xp):
     """Split ``range(n)`` into contiguous chunks, one per thread, when the work is large enough."""
-    k = _n_threads() if (xp is np and size >= _PARALLEL_MIN) else 1
-    k = max(1, min(k, n))
-    bounds = [n * i // k for i in range(k + 1)]
-    return [(bounds[i], bounds[i + 1]) for i in range(k) if bounds[i] < bounds[i + 1]]
+    return row_ranges(n, size, xp, _PARALLEL_MIN)
 
 
 # ---------------------------------------------------------------------------------------------------------
