@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from benchmarks._common import blas_threads, try_torch  # noqa: E402
 
-NAMES = ['overhead', 'mlp', 'cnn', 'lstm', 'dataloader']
+NAMES = ['overhead', 'mlp', 'cnn', 'conv_layers', 'lstm', 'dataloader']
 
 
 def _row(workload, npnn_ms, torch_ms=None, numpy_ms=None):
@@ -48,6 +48,12 @@ def bench_cnn(device, quick):
     return [_row(f"LeNet-style CNN train step, batch {r['batch']}", r['npnn']['step_ms'], t.get('step_ms')),
             _row(f"LeNet-style CNN inference, batch {r['batch']}", r['npnn']['inference_ms'],
                  t.get('inference_ms'))]
+
+
+def bench_conv_layers(device, quick):
+    from benchmarks import conv_layers
+    r = conv_layers.run('cuda' if device.startswith('cuda') else device, steps=7 if quick else 21)
+    return [_row(f'conv layer fwd+bwd, batch 32: {k}', t['npnn'], t.get('torch')) for k, t in r['layers'].items()]
 
 
 def bench_lstm(device, quick):
