@@ -155,6 +155,15 @@ class UninitializedTensorMixin:
         self._data = _alloc(dev, tuple(shape), dt.np)
         self.__class__ = self.cls_to_become
 
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        new = type(self)(self._rg, self.device, self.dtype)
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            setattr(new, k, copy.deepcopy(v, memo))
+        return new
+
     @property
     def shape(self):
         raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually "
@@ -284,15 +293,6 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     def __init__(self, requires_grad=True, device=None, dtype=None):
         pass
 
-    def __deepcopy__(self, memo):
-        if id(self) in memo:
-            return memo[id(self)]
-        new = type(self)(self._rg, self.device, self.dtype)
-        memo[id(self)] = new
-        for k, v in self.__dict__.items():
-            setattr(new, k, copy.deepcopy(v, memo))
-        return new
-
 
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     """A buffer whose shape is not known yet (what the Lazy modules hold until their first forward):
@@ -307,15 +307,6 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 
     def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
         pass
-
-    def __deepcopy__(self, memo):
-        if id(self) in memo:
-            return memo[id(self)]
-        new = type(self)(self._rg, self.device, self.dtype)
-        memo[id(self)] = new
-        for k, v in self.__dict__.items():
-            setattr(new, k, copy.deepcopy(v, memo))
-        return new
 
 
 def is_lazy(t):
