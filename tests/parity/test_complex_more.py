@@ -6,6 +6,7 @@ import pytest
 import npnn
 from npnn.autograd import gradcheck, gradgradcheck
 from tests.helpers import to_numpy
+from tests.parity.test_complex_grad import _loss, _run  # loss weighting real and imaginary parts
 
 torch = pytest.importorskip('torch')
 
@@ -17,25 +18,6 @@ B = _rng.standard_normal(3) + 1j * _rng.standard_normal(3)
 P = _rng.standard_normal((2, 3))
 Q = _rng.standard_normal((2, 3))
 PA = np.abs(P) + 0.1  # polar's abs (PyTorch leaves negative abs undefined)
-LA = _rng.standard_normal(64)  # loss weights of the real parts
-LB = _rng.standard_normal(64)  # ... and of the imaginary parts
-
-
-def _loss(lib, y, dev):
-    kw = {} if lib is torch else {'device': dev}
-    n = y.numel()
-    a = lib.tensor(LA[:n], **kw)
-    if y.is_complex():
-        return (y.real.reshape(-1) * a).sum() + (y.imag.reshape(-1) * lib.tensor(LB[:n], **kw)).sum()
-    return (y.reshape(-1) * a).sum()
-
-
-def _run(lib, f, arrays, dev, create_graph=False):
-    kw = {} if lib is torch else {'device': dev}
-    ts = [lib.tensor(a, requires_grad=True, **kw) for a in arrays]
-    y = f(lib, *ts)
-    grads = lib.autograd.grad(_loss(lib, y, dev), ts, create_graph=create_graph)
-    return to_numpy(y), [to_numpy(g) for g in grads]
 
 
 GRAD_CASES = {
