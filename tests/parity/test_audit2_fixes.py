@@ -173,3 +173,45 @@ def test_post_accumulate_grad_hook_errors_and_copies():
         assert seen == []
         (p * 3).sum().backward()
         assert seen == [[3.0, 3.0]]
+
+
+def _load_hooks(lib, strict_fail):
+    calls = []
+    m = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Linear(2, 1))
+
+    def pre(module, sd, prefix, *rest):
+        calls.append(('pre', prefix))
+        if prefix + 'old_w' in sd:  # a checkpoint-upgrade hook: rename an old key
+            sd[prefix + 'weight'] = sd.pop(prefix + 'old_w')
+
+    def post(module, keys):
+        calls.append(('post', tuple(keys.missing_keys), tuple(keys.unexpected_keys)))
+    m[1].register_load_state_dict_pre_hook(pre)
+    m.register_load_state_dict_post_hook(post)
+    sd = {'0.weight': lib.ones(2, 2), '0.bias': lib.zeros(2), '1.old_w': lib.full((1, 2), 3.0),
+          '1.bias': lib.zeros(1)}
+    if strict_fail:
+        sd['extra'] = lib.ones(1)
+        with pytest.raises(RuntimeError, match='Unexpected key'):
+            m.load_state_dict(sd)
+    else:
+        r = m.load_state_dict(sd)
+        assert (r.missing_keys, r.unexpected_keys) == ([], [])
+    return calls, m[1].weight.tolist(), m[0].weight.tolist()
+
+
+@pytest.mark.parametrize('strict_fail', [False, True])
+def test_load_state_dict_hooks_run_once(strict_fail):
+    got = _load_hooks(npnn, strict_fail)
+    ref = _load_hooks(torch, strict_fail)
+    assert got == ref
+    assert len(got[0]) == 2 and got[1] == [[3.0, 3.0]]
+
+
+def test_load_state_dict_without_hooks_is_still_atomic():
+    m = npnn.nn.Sequential(npnn.nn.Linear(2, 2), npnn.nn.Linear(2, 1))
+    before = m[0].weight.tolist()
+    with pytest.raises(RuntimeError, match='size mismatch'):
+        m.load_state_dict({'0.weight': npnn.ones(2, 2), '0.bias': npnn.zeros(2), '1.weight': npnn.ones(1, 3),
+                           '1.bias': npnn.zeros(1)})
+    assert m[0].weight.tolist() == before

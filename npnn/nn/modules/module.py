@@ -206,6 +206,19 @@ class _BackwardHook:
 _load_state = threading.local()  # .dry_run: validating a load_state_dict without writing
 
 
+def _has_user_load_hooks(root):
+    """Whether any module under ``root`` has load_state_dict pre/post hooks other than the lazy modules'
+    own (which know about the validating pass)."""
+    for m in root.modules():
+        if m._load_state_dict_post_hooks:
+            return True
+        for h in m._load_state_dict_pre_hooks.values():
+            fn = h.func if isinstance(h, functools.partial) else h
+            if getattr(fn, '__name__', '') != '_lazy_load_hook':
+                return True
+    return False
+
+
 class Module:
     """Base class for all neural network modules; subclasses define ``forward`` and register parameters,
     buffers and submodules as attributes."""
@@ -904,7 +917,7 @@ class Module:
                         child_sd = {k: v for k, v in local_sd.items() if k.startswith(child_prefix)}
                         load(child, child_sd, child_prefix)
                 if module._load_state_dict_post_hooks:
-                    # post hooks may edit the key lists in place, so they run in the validating pass too
+                    # post hooks may edit the key lists in place before they are reported
                     keys = _IncompatibleKeys(missing, unexpected)
                     for hook in module._load_state_dict_post_hooks.values():
                         r = hook(module, keys)
@@ -920,9 +933,9 @@ class Module:
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from ``state_dict``. With ``strict`` every key must match; shapes must
         always match. Everything is checked before anything is written: on error nothing changes.
-        ``assign=True`` puts the checkpoint's tensors in place of the module's. Load post hooks also run in
-        the validating pass (they may edit the key lists). Returns
-        ``(missing_keys, unexpected_keys)``."""
+        ``assign=True`` puts the checkpoint's tensors in place of the module's. When the tree has load
+        pre/post hooks they run once, as in PyTorch, and (like PyTorch) an error is raised after the writes.
+        Returns ``(missing_keys, unexpected_keys)``."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
 
@@ -939,7 +952,10 @@ class Module:
                 raise RuntimeError('Error(s) in loading state_dict for {}:\n\t{}'.format(
                     type(self).__name__, '\n\t'.join(errors)))
 
-        report(*self._load_pass(state_dict, strict, dry=True))
+        if not _has_user_load_hooks(self):
+            report(*self._load_pass(state_dict, strict, dry=True))
+        # else: user hooks run exactly once, as in PyTorch, so there is no validating pass: one pass writes,
+        # then errors are raised
         _load_state.assign = assign
         try:
             missing, unexpected, errors = self._load_pass(state_dict, strict, dry=False)
