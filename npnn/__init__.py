@@ -24,6 +24,7 @@ from . import autograd
 from . import nn, optim, data, utils, amp, cuda, jit, multiprocessing, testing  # noqa: E402
 from .amp import autocast, is_autocast_enabled, get_autocast_dtype  # noqa: E402
 from . import linalg, fft, distributions, quasirandom, backends, special, func, __config__  # noqa: E402
+from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from .spectral import *  # noqa: F401,F403,E402
 from .linalg._toplevel import (inverse, det, logdet, slogdet, pinverse, qr, svd, lu, lu_unpack, lu_solve,  # noqa
                                cholesky, cholesky_solve, cholesky_inverse, matrix_power, matrix_exp,

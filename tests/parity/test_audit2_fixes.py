@@ -215,3 +215,11 @@ def test_load_state_dict_without_hooks_is_still_atomic():
         m.load_state_dict({'0.weight': npnn.ones(2, 2), '0.bias': npnn.zeros(2), '1.weight': npnn.ones(1, 3),
                            '1.bias': npnn.zeros(1)})
     assert m[0].weight.tolist() == before
+
+
+def test_top_level_vmap():
+    assert npnn.vmap is npnn.func.vmap
+    x = np.random.RandomState(0).randn(4, 3)
+    got = npnn.vmap(lambda r: r @ r, chunk_size=2)(npnn.tensor(x))
+    ref = torch.vmap(lambda r: r @ r, chunk_size=2)(torch.tensor(x))
+    np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-12)
