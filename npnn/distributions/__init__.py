@@ -26,6 +26,8 @@ from .poisson import Poisson
 from .studentT import StudentT
 from .uniform import Uniform
 from . import transforms
+from .transforms import (AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, TanhTransform,
+                         Transform)
 from .transformed_distribution import TransformedDistribution
 
 __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Dirichlet', 'Distribution',
@@ -34,4 +36,5 @@ __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Di
            'MultivariateNormal',
            'Normal', 'OneHotCategorical', 'Poisson', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
            'transforms', 'kl_divergence',
-           'register_kl']
+           'register_kl', 'AffineTransform', 'ComposeTransform', 'ExpTransform', 'SigmoidTransform',
+           'TanhTransform', 'Transform']

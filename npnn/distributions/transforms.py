@@ -18,7 +18,10 @@ class Transform:
     codomain = constraints.real
 
     def __init__(self, cache_size=0):
+        if cache_size not in (0, 1):
+            raise ValueError('cache_size must be 0 or 1')
         self._cache_size = cache_size
+        self._cached_x_y = (None, None)
 
     @property
     def event_dim(self):
@@ -29,10 +32,26 @@ class Transform:
         return _InverseTransform(self)
 
     def __call__(self, x):
-        return self._call(x)
+        if not self._cache_size:
+            return self._call(x)
+        # cache_size=1 remembers the last (x, y) pair, so inverting a sample returns the exact x
+        # (e.g. no atanh(tanh(x)) = inf for a saturated tanh)
+        x_old, y_old = self._cached_x_y
+        if x is x_old:
+            return y_old
+        y = self._call(x)
+        self._cached_x_y = (x, y)
+        return y
 
     def _inv_call(self, y):
-        return self._inverse(y)
+        if not self._cache_size:
+            return self._inverse(y)
+        x_old, y_old = self._cached_x_y
+        if y is y_old:
+            return x_old
+        x = self._inverse(y)
+        self._cached_x_y = (x, y)
+        return x
 
     def forward_shape(self, shape):
         return shape
@@ -46,12 +65,18 @@ class Transform:
 
 class _InverseTransform(Transform):
     def __init__(self, transform):
-        super().__init__()
+        super().__init__(transform._cache_size)
         self._inv = transform
 
     @property
     def inv(self):
         return self._inv
+
+    def __call__(self, x):
+        return self._inv._inv_call(x)  # shares the forward transform's cache
+
+    def _inv_call(self, y):
+        return self._inv(y)
 
     @property
     def sign(self):
