@@ -21,7 +21,7 @@ from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
-from .one_hot_categorical import OneHotCategorical
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
 from .studentT import StudentT
 from .uniform import Uniform
@@ -34,7 +34,7 @@ __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Di
            'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Independent', 'Laplace', 'LogNormal', 'MixtureSameFamily',
            'Multinomial',
            'MultivariateNormal',
-           'Normal', 'OneHotCategorical', 'Poisson', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
+           'Normal', 'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Poisson', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
            'transforms', 'kl_divergence',
            'register_kl', 'AffineTransform', 'ComposeTransform', 'ExpTransform', 'SigmoidTransform',
            'TanhTransform', 'Transform']

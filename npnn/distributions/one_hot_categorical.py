@@ -4,7 +4,7 @@ from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
-__all__ = ['OneHotCategorical']
+__all__ = ['OneHotCategorical', 'OneHotCategoricalStraightThrough']
 
 
 class OneHotCategorical(Distribution):
@@ -82,3 +82,14 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n,) + tuple(self.batch_shape) + (n,))
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """``OneHotCategorical`` whose ``rsample`` passes gradients straight through: the forward value is a
+    one-hot sample, the gradient is that of ``probs``."""
+    has_rsample = True
+
+    def rsample(self, sample_shape=npnn.Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

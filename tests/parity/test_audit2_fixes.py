@@ -260,3 +260,23 @@ def test_transform_cache_size_and_top_level_names():
         for name in ('TanhTransform', 'AffineTransform', 'ExpTransform', 'SigmoidTransform', 'ComposeTransform',
                      'Transform'):
             assert getattr(lib.distributions, name) is getattr(lib.distributions.transforms, name)
+
+
+def _straight_through(lib):
+    logits = lib.tensor([[0.2, -1.0, 0.5], [1.5, 0.0, -0.3]], requires_grad=True)
+    d = lib.distributions.OneHotCategoricalStraightThrough(logits=logits)
+    s = d.rsample((4,))
+    w = lib.tensor([1.0, 2.0, -3.0])
+    (s * w).sum().backward()
+    onehot = bool(((s.detach() == 0) | (s.detach() == 1)).all()) and bool((s.detach().sum(-1) == 1).all())
+    return (tuple(s.shape), onehot, logits.grad.numpy(), d.has_rsample,
+            d.log_prob(lib.tensor([0.0, 0.0, 1.0])).detach().numpy())
+
+
+def test_one_hot_categorical_straight_through_matches_torch():
+    # the forward sample is RNG-dependent; the gradient (through probs, for 4 samples) is not
+    got, ref = _straight_through(npnn), _straight_through(torch)
+    assert got[:2] == ref[:2] == ((4, 2, 3), True)
+    np.testing.assert_allclose(got[2], ref[2], rtol=1e-5, atol=1e-7)
+    assert got[3] and ref[3]
+    np.testing.assert_allclose(got[4], ref[4], rtol=1e-6)
