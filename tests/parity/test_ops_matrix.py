@@ -15,7 +15,7 @@ MATMUL = [
     ('mm', (2, 3), (3, 4)), ('mv', (2, 3), (3,)), ('vm', (3,), (3, 4)), ('dot', (3,), (3,)),
     ('bmm', (2, 3, 4), (2, 4, 5)), ('bcast_b', (2, 3, 4), (4, 5)), ('bcast_a', (3, 4), (2, 4, 5)),
     ('bcast_both', (2, 1, 3, 4), (5, 4, 2)), ('batch_vec', (2, 3, 4), (4,)), ('vec_batch', (4,), (2, 4, 5)),
-    ('bcast_ones', (1, 3, 4), (2, 4, 5)),
+    ('bcast_ones', (1, 3, 4), (2, 4, 5)), ('bcast_b_4d', (2, 3, 2, 4), (4, 5)),
 ]
 
 
@@ -24,6 +24,20 @@ def test_matmul(name, sa, sb, device):
     a, b = randn(*sa, seed=57), randn(*sb, seed=58)
     compare(lambda lib, x, y: lib.matmul(x, y), a, b, device=device)
     compare(lambda lib, x, y: x @ y, a, b, device=device)
+
+
+def test_batch_times_matrix_folded_and_not(device):
+    """A contiguous batch @ matrix runs as one folded product; a transposed (non-contiguous) batch does not.
+    Both give PyTorch's values, gradients and second derivatives."""
+    a, b = randn(3, 2, 4, seed=60), randn(4, 5, seed=61)
+    compare(lambda lib, x, y: x @ y, a, b, device=device)
+    compare(lambda lib, x, y: x.transpose(0, 1) @ y, a, b, device=device)
+
+    def double(lib, x, y):
+        z = (x @ y).pow(2).sum()
+        gx, gy = lib.autograd.grad(z, (x, y), create_graph=True)
+        return gx.sum() * gy.pow(2).sum()
+    compare(double, a, b, device=device)
 
 
 def test_matmul_family(device):

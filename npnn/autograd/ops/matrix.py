@@ -54,6 +54,10 @@ class MatmulBackward0(Node):
             a, b = a.conj(), b.conj()
         if a.ndim == 1 and b.ndim == 1:  # dot product
             return (g * b if na is not None else None), (g * a if nb is not None else None)
+        if a.ndim > 2 and b.ndim == 2:  # batch @ matrix: the batch folds into the rows, one product each
+            ga = g.matmul(b.mT) if na is not None else None
+            gb = a.reshape(-1, a.shape[-1]).mT.matmul(g.reshape(-1, g.shape[-1])) if nb is not None else None
+            return ga, gb
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         g2 = g
@@ -85,6 +89,14 @@ def _prep(a, b):
     return ad, bd
 
 
+def fold_matmul(xp, a, b):
+    """``a @ b``; a contiguous batched ``a`` times a matrix ``b`` is ONE product with the batch folded into
+    the rows (NumPy would run one small product per batch entry)."""
+    if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous:
+        return xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+    return xp.matmul(a, b)
+
+
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch broadcasting rules (1-D operands promoted)."""
     ad, bd = _prep(input, other)
@@ -98,7 +110,7 @@ def matmul(input, other, *, out=None):
         from ._util import check_broadcast
         check_broadcast(ad.shape[:-2], bd.shape[:-2] if bd.ndim > 1 else ())
     xp = array_module(ad)
-    r = xp.matmul(ad, bd)
+    r = fold_matmul(xp, ad, bd)
     if not isinstance(r, xp.ndarray):
         r = xp.asarray(r)
     if recording(input, other):
@@ -268,7 +280,7 @@ def _einsum_terms(equation, operands):
         lhs, rhs = eq, None
     terms = lhs.split(',')
     if len(terms) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
                            if len(operands) > len(terms) else
                            "einsum(): fewer operands were provided than specified in the equation")
     used = set(c for c in eq if c.isalpha())

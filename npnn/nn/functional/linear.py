@@ -1,5 +1,7 @@
 """``linear`` (one node: one matrix product forward, two backward) and ``bilinear``."""
 from ...autograd.ops._util import make, recording, check_same_device
+from ...autograd.ops.matrix import fold_matmul
+from ...backend.device import array_module
 from .misc import node_class
 
 __all__ = ['linear', 'bilinear']
@@ -35,7 +37,7 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({s1} and {s2})")
     if a.dtype != w.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dn(a)} and {_dn(w)}")
-    r = a @ w.T
+    r = fold_matmul(array_module(a), a, w.T)
     if bias is not None:
         r += bias._data
     if not recording(input, weight, bias):
