@@ -30,6 +30,10 @@ class Tensor:
     _hooks = None
     _post_acc_hooks = None
     _retains = False
+    # a differentiable view remembers the tensor owning its memory and the version it last agreed with;
+    # in-place writes through the view re-record the root (CopySlices) and stale views re-derive from it
+    _view_root = None
+    _view_ver = 0
 
     def __init__(self, *args, device=None):
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
@@ -48,6 +52,8 @@ class Tensor:
     _make = staticmethod(_ops._util.make)  # the fast constructor ops use: wraps an array without checks
 
     def _edge(self):
+        if self._view_root is not None and self._view_ver != self._vc[0]:
+            self._refresh_view()
         n = self._node
         if n is None:
             return self
@@ -134,6 +140,8 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._view_root is not None and self._view_ver != self._vc[0]:
+            self._refresh_view()
         return self._node
 
     @property
@@ -473,6 +481,7 @@ class Tensor:
         """Cut this tensor from the graph in place (it becomes a leaf)."""
         self._node = None
         self._rg = False
+        self._view_root = None
         return self
 
     def retain_grad(self):
@@ -530,15 +539,50 @@ class Tensor:
     def _check_inplace(self):
         if self._node is None and self._rg and state.enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        root = self._view_root
+        if root is not None and root._node is None and root._rg and state.enabled:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+
+    def _refresh_view(self):
+        """The root was written in place since this view last agreed with it: the view's history becomes
+        'this region of the root'."""
+        root = self._view_root
+        pos = _view_positions(root._data, self._data)
+        self._view_ver = self._vc[0]
+        if pos is None:  # no longer aliases the root (its storage was replaced)
+            self._view_root = None
+            return
+        if root._rg:
+            n = _ViewOfRootBackward((root,))
+            n.pos, n.root_shape, n.view_shape = pos, root._data.shape, self._data.shape
+            self._node, self._out, self._rg = n, 0, True
+
+    def _after_inplace(self):
+        """This view was written in place with a recorded history: re-record its root as the old root with the
+        view's region replaced (PyTorch's CopySlices)."""
+        root = self._view_root
+        pos = _view_positions(root._data, self._data)
+        self._view_ver = self._vc[0]
+        if pos is None:
+            self._view_root = None
+            return
+        n = _CopySlicesBackward((root._shallow(), self))
+        n.pos, n.root_shape, n.view_shape = pos, root._data.shape, self._data.shape
+        root._node, root._out, root._rg = n, 0, True
 
     def _shallow(self):
         """A new tensor object with this one's array and graph position (for rebasing in-place ops)."""
+        if self._view_root is not None and self._view_ver != self._vc[0]:
+            self._refresh_view()
         t = Tensor._make(self._data, self._node, self._out)
         t._rg = self._rg
         return t
 
     def _snapshot(self):
         """Like ``_shallow`` but with a copy of the data, kept intact when self is overwritten."""
+        if self._view_root is not None and self._view_ver != self._vc[0]:
+            self._refresh_view()
         t = Tensor._make(self._data.copy(), self._node, self._out)
         t._rg = self._rg
         return t
@@ -547,6 +591,8 @@ class Tensor:
         self._node = node
         self._out = 0
         self._rg = True
+        if self._view_root is not None:
+            self._after_inplace()
 
     def _inplace_from(self, result):
         """Write an out-of-place result into this tensor's memory and adopt its history."""
@@ -570,6 +616,8 @@ class Tensor:
             self._node = result._node
             self._out = result._out
             self._rg = True
+            if self._view_root is not None:
+                self._after_inplace()
 
     def _inplace(self, fn, *args, **kwargs):
         """Run the out-of-place op ``fn`` and write its result into self (recording a rebase)."""
@@ -1025,7 +1073,79 @@ class _OverwriteBackward(Node):
         return (g * 0.0 if self.next[0] is not None else None), gs
 
 
-_AUTOGRAD_STATE = frozenset({'_grad', '_out', '_hooks', '_post_acc_hooks', '_retains'})
+_AUTOGRAD_STATE = frozenset({'_grad', '_out', '_hooks', '_post_acc_hooks', '_retains', '_view_root',
+                             '_view_ver'})
+
+
+def _array_address(a):
+    iface = getattr(a, '__array_interface__', None)
+    return iface['data'][0] if iface is not None else a.data.ptr
+
+
+def _view_positions(root, view):
+    """Flat (C-order) positions in ``root`` of each element of ``view``, an array aliasing root's memory;
+    None when it does not (or reinterprets the bytes)."""
+    if root.dtype.itemsize != view.dtype.itemsize:
+        return None
+
+    def byte_offsets(shape, strides):
+        off = np.zeros(shape, dtype=np.int64)
+        for d, (n, st) in enumerate(zip(shape, strides)):
+            off += (np.arange(n, dtype=np.int64) * st).reshape((n,) + (1,) * (len(shape) - d - 1))
+        return off.ravel()
+    vo = byte_offsets(view.shape, view.strides) + (_array_address(view) - _array_address(root))
+    if root.flags.c_contiguous:  # offsets are the positions times the item size
+        pos, rem = np.divmod(vo, root.dtype.itemsize)
+        if pos.size and (rem.any() or pos.min() < 0 or pos.max() >= root.size):
+            return None
+        return pos.reshape(view.shape)
+    ro = byte_offsets(root.shape, root.strides)
+    order = np.argsort(ro, kind='stable')
+    srt = ro[order]
+    loc = np.searchsorted(srt, vo)
+    if loc.size and (loc.max() >= srt.size or not np.array_equal(srt[loc], vo)):
+        return None
+    return order[loc].reshape(view.shape)
+
+
+def _positions_on(pos, like):
+    return Tensor._make(array_to(pos.ravel(), device_of(like._data)) if not isinstance(like._data, np.ndarray)
+                        else pos.ravel())
+
+
+class _CopySlicesBackward(Node):
+    """The root after an in-place write through one of its views: the view's gradient is the region, the
+    old root's gradient is the rest (zero on the region)."""
+    saves = False
+
+    def name(self):
+        return 'CopySlices'
+
+    def backward(self, g):
+        idx = _positions_on(self.pos, g)
+        flat = g.reshape(-1)
+        g_view = flat[idx].reshape(self.view_shape) if self.next[1] is not None else None
+        g_old = None
+        if self.next[0] is not None:
+            mask = array_module(g._data).zeros(flat.shape[0], dtype=bool)
+            mask[idx._data] = True
+            g_old = flat.masked_fill(Tensor._make(mask), 0).reshape(self.root_shape)
+        return g_old, g_view
+
+
+class _ViewOfRootBackward(Node):
+    """A view re-derived from its (rewritten) root: its gradient lands on the viewed region of the root."""
+    saves = False
+
+    def name(self):
+        return 'AsStridedBackward0'
+
+    def backward(self, g):
+        idx = _positions_on(self.pos, g)
+        n = 1
+        for s in self.root_shape:
+            n *= s
+        return (g.new_zeros(n).index_add(0, idx, g.reshape(-1)).reshape(self.root_shape),)
 
 
 class _RetainHook:

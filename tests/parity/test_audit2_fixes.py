@@ -280,3 +280,62 @@ def test_one_hot_categorical_straight_through_matches_torch():
     np.testing.assert_allclose(got[2], ref[2], rtol=1e-5, atol=1e-7)
     assert got[3] and ref[3]
     np.testing.assert_allclose(got[4], ref[4], rtol=1e-6)
+
+
+# in-place writes through views of tensors in a graph: the base's gradient must see them (CopySlices)
+_VIEW_CASES = {
+    'slice_mul_': lambda L, b: (b[:2].mul_(3), (b * b).sum())[1],
+    'view_add_': lambda L, b: (b.view(2, 3)[0].add_(b[3:].detach()), (b * b).sum())[1],
+    'select_iadd': lambda L, b: (b[1].__iadd__(10.0), b.pow(2).sum())[1],
+    'select_2d': lambda L, b: (b.view(2, 3)[1, 2].mul_(5), b.pow(2).sum())[1],
+    'narrow_zero_': lambda L, b: (b.narrow(0, 1, 2).zero_(), (b * b).sum())[1],
+    'transpose_row': lambda L, b: (lambda m: (m.t()[0].mul_(2), (m * m).sum())[1])(b.view(2, 3)),
+    'diagonal_mul_': lambda L, b: (lambda m: (m.diagonal().mul_(3), (m * m).sum())[1])(b[:4].view(2, 2)),
+    'base_then_view': lambda L, b: (lambda v: (b.mul_(2), (v * v).sum())[1])(b[:2]),
+    'view_then_base_then_view': lambda L, b: (lambda v: (v.add_(1), b.mul_(2), (v * v).sum() + b.sum())[2])(
+        b[1:3]),
+    'clamp_on_view': lambda L, b: (b.view(3, 2)[:, 0].clamp_(max=3.0), (b ** 2).sum())[1],
+    'copy_into_view': lambda L, b: (b[::2].copy_(b[1::2] * 3), (b * b).sum())[1],
+    'sigmoid_on_view': lambda L, b: (b[2:].sigmoid_(), (b * b).sum())[1],
+    'step_slices': lambda L, b: (b[1:5:2].mul_(b[:2].detach().clone()), b.exp().sum())[1],
+    'squeeze_view': lambda L, b: (b.view(1, 6)[0].unsqueeze(0).mul_(2), (b * b).sum())[1],
+}
+
+
+@pytest.mark.parametrize('case', sorted(_VIEW_CASES))
+def test_inplace_through_view_reaches_base(case, device):
+    def run(L, dev):
+        a = L.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], dtype=L.float64, device=dev, requires_grad=True)
+        b = a * 2
+        out = _VIEW_CASES[case](L, b)
+        g, = L.autograd.grad(out, a, create_graph=True)
+        gg, = L.autograd.grad((g * g).sum(), a)
+        return out.item(), g.detach().cpu().numpy(), gg.cpu().numpy(), b.detach().cpu().numpy()
+    got, ref = run(npnn, device), run(torch, 'cpu')
+    for x, y in zip(got, ref):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
+
+
+def test_inplace_through_view_gradcheck():
+    def f(a):
+        b = a * a
+        b[1:3].mul_(a[:2])
+        b.view(2, 2).t()[0].add_(1.5)
+        return b.sin()
+    a = npnn.tensor([0.3, -0.7, 1.1, 0.4], dtype=npnn.float64, requires_grad=True)
+    assert npnn.autograd.gradcheck(f, (a,))
+    assert npnn.autograd.gradgradcheck(f, (a,))
+
+
+def test_integer_index_is_a_view_and_leaf_view_inplace_errors():
+    x = npnn.zeros(3)
+    x[1].add_(5)
+    npnn.zeros(2, 2)[0, 1].fill_(1)
+    assert x.tolist() == [0.0, 5.0, 0.0]
+    for lib in (npnn, torch):
+        w = lib.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match='view of a leaf Variable that requires grad'):
+            w[:2].mul_(2)
+        with lib.no_grad():
+            w[:2].mul_(2)
+        assert w.tolist() == [2.0, 2.0, 1.0]

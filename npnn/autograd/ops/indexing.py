@@ -101,7 +101,9 @@ def getitem(input, key):
     r = a[k] if k else a.view()
     xp = array_module(a)
     if not isinstance(r, xp.ndarray):
-        r = xp.asarray(r)
+        # a full integer index gives a scalar copy; with a trailing Ellipsis it is a 0-d view, so writes
+        # through x[i] reach x as in PyTorch
+        r = a[tuple(k) + (Ellipsis,)] if not adv and Ellipsis not in k else xp.asarray(r)
     if adv and r.base is not None and r.base is a:
         r = r.copy()
     if recording(input):
@@ -114,6 +116,9 @@ def getitem(input, key):
 def _maybe_view(t, base, adv):
     if not adv:
         t._vc = base._vc
+        if t._node is not None:
+            from .shape import _track_view
+            _track_view(t, base)
     return t
 
 

@@ -15,7 +15,15 @@ def _view_of(r, base, node=None):
     t = make(r, node)
     if r.base is not None or r is base._data:
         t._vc = base._vc
+        if node is not None:
+            _track_view(t, base)
     return t
+
+
+def _track_view(t, base):
+    """Remember the root of a differentiable view (so in-place writes through it reach the root)."""
+    t._view_root = base._view_root if base._view_root is not None else base
+    t._view_ver = base._vc[0]
 
 
 def _kw_arg(fname, args, value, name):
