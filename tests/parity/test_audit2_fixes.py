@@ -339,3 +339,19 @@ def test_integer_index_is_a_view_and_leaf_view_inplace_errors():
         with lib.no_grad():
             w[:2].mul_(2)
         assert w.tolist() == [2.0, 2.0, 1.0]
+
+
+def test_filling_a_plain_buffer_through_views_records_it(device):
+    # out = zeros(...); out[:, t].copy_(h_t): the buffer joins the graph, as PyTorch's CopySlices
+    def run(L, dev):
+        h = L.tensor([[1.0, -2.0], [0.5, 4.0]], dtype=L.float64, device=dev, requires_grad=True)
+        out = L.zeros(2, 3, 2, dtype=L.float64, device=dev)
+        for t in range(3):
+            out[:, t].copy_(h.tanh() * (t + 1))
+        out[1, 2].mul_(h[0, 0])
+        out.pow(2).sum().backward()
+        return out.requires_grad, out.detach().cpu().numpy(), h.grad.cpu().numpy()
+    got, ref = run(npnn, device), run(torch, 'cpu')
+    assert got[0] and ref[0]
+    np.testing.assert_allclose(got[1], ref[1], rtol=1e-12)
+    np.testing.assert_allclose(got[2], ref[2], rtol=1e-12)

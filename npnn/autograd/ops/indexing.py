@@ -5,6 +5,7 @@ import numpy as np
 
 from ...backend.device import array_module
 from ...backend.kernels import index_add_at
+from ..grad_mode import state
 from ..node import Node
 from ._util import check_same_device, make, norm_dim, recording, Tensor
 
@@ -116,7 +117,7 @@ def getitem(input, key):
 def _maybe_view(t, base, adv):
     if not adv:
         t._vc = base._vc
-        if t._node is not None:
+        if t._node is not None or state.enabled:
             from .shape import _track_view
             _track_view(t, base)
     return t

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from ...backend.device import array_module
+from ..grad_mode import state
 from ..node import Node
 from ._util import check_same_device, make, norm_dim, recording, Tensor
 from ...backend import dtypes
@@ -15,7 +16,7 @@ def _view_of(r, base, node=None):
     t = make(r, node)
     if r.base is not None or r is base._data:
         t._vc = base._vc
-        if node is not None:
+        if node is not None or state.enabled:
             _track_view(t, base)
     return t
 
