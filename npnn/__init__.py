@@ -45,4 +45,25 @@ from .nn.functional import (conv1d, conv2d, conv3d, conv_transpose1d, conv_trans
 
 default_generator = _default_generator()
 
+
+def _inplace_function(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``npnn.{name}(input, ...)``: ``input.{name}(...)``, in place."
+    return fn
+
+
+# PyTorch's top-level in-place functions (torch.relu_(x), torch.sigmoid_(x), ...) for the Tensor methods
+for _name in ('abs_', 'acos_', 'acosh_', 'arccos_', 'arccosh_', 'arcsin_', 'arcsinh_', 'arctan_', 'arctanh_',
+              'asin_', 'asinh_', 'atan_', 'atanh_', 'ceil_', 'clamp_', 'clamp_max_', 'clamp_min_', 'clip_', 'cos_',
+              'cosh_', 'deg2rad_', 'detach_', 'erf_', 'erfc_', 'exp2_', 'exp_', 'expm1_', 'fill_', 'fix_',
+              'floor_', 'frac_', 'gcd_', 'i0_', 'lcm_', 'ldexp_', 'log10_', 'log1p_', 'log2_', 'log_', 'logit_',
+              'nan_to_num_', 'neg_', 'negative_', 'rad2deg_', 'reciprocal_', 'relu_', 'round_', 'rsqrt_',
+              'sigmoid_', 'sin_', 'sinc_', 'sinh_', 'sqrt_', 'square_', 'tan_', 'tanh_', 'trunc_', 'xlogy_',
+              'zero_'):
+    if _name not in globals() and hasattr(Tensor, _name):
+        globals()[_name] = _inplace_function(_name)
+del _name
+
 del _TM, _IM

@@ -355,3 +355,20 @@ def test_filling_a_plain_buffer_through_views_records_it(device):
     assert got[0] and ref[0]
     np.testing.assert_allclose(got[1], ref[1], rtol=1e-12)
     np.testing.assert_allclose(got[2], ref[2], rtol=1e-12)
+
+
+@pytest.mark.parametrize('name,args', [('relu_', ()), ('sigmoid_', ()), ('tanh_', ()), ('clamp_', (-0.5, 0.5)),
+                                       ('exp_', ()), ('mul_', (3.0,)), ('zero_', ()), ('fill_', (2.5,))])
+def test_top_level_inplace_functions(name, args):
+    x_np = np.array([-1.2, 0.3, 2.0])
+    res = []
+    for lib in (npnn, torch):
+        a = lib.tensor(x_np, requires_grad=True)
+        b = a * 1.5
+        fn = getattr(lib, name, None) or getattr(lib.Tensor, name)
+        r = fn(b[1:], *args)
+        assert r is not None
+        b.pow(2).sum().backward()
+        res.append((b.detach().numpy(), a.grad.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12)
