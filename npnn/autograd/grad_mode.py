@@ -1,5 +1,6 @@
 """Grad modes: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``inference_mode`` (thread-local)."""
 import functools
+import inspect
 import threading
 
 
@@ -26,10 +27,39 @@ class _Mode:
     """Base for grad-mode context managers that also work as decorators."""
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self.__class__(*self._args()):
                 return fn(*args, **kwargs)
+        return wrapper
+
+    def _wrap_generator(self, fn):
+        """A decorated generator runs each of its steps (not just its creation) under the mode, and the
+        caller's mode is back in force between steps, as in PyTorch."""
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with self.__class__(*self._args()):
+                    value = gen.send(None)
+                while True:
+                    try:
+                        sent = yield value
+                    except GeneratorExit:
+                        with self.__class__(*self._args()):
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with self.__class__(*self._args()):
+                            value = gen.throw(exc)
+                    else:
+                        with self.__class__(*self._args()):
+                            value = gen.send(sent)
+            except StopIteration as stop:
+                return stop.value
         return wrapper
 
     def _args(self):

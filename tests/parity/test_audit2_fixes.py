@@ -372,3 +372,44 @@ def test_top_level_inplace_functions(name, args):
         res.append((b.detach().numpy(), a.grad.numpy()))
     np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12)
     np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12)
+
+
+def _generator_modes(lib):
+    seen = []
+
+    @lib.no_grad()
+    def generate(n):
+        got = None
+        for i in range(n):
+            x = lib.ones(1, requires_grad=True) * 2
+            got = yield (x.requires_grad, lib.is_grad_enabled(), got)
+        return 'done'
+
+    @lib.enable_grad()
+    def inner():
+        yield lib.is_grad_enabled()
+
+    g = generate(3)
+    seen.append(next(g))
+    seen.append(lib.is_grad_enabled())  # the caller's mode between steps
+    seen.append(g.send('hello'))
+    with lib.no_grad():
+        seen.append(next(inner()))
+    try:
+        next(g)
+        next(g)
+    except StopIteration as stop:
+        seen.append(stop.value)
+    seen.append(list(lib.inference_mode()(lambda: (yield lib.is_grad_enabled()))()))
+    closed = generate(2)
+    next(closed)
+    closed.close()
+    seen.append(lib.is_grad_enabled())
+    return seen
+
+
+def test_grad_mode_decorators_on_generators():
+    got, ref = _generator_modes(npnn), _generator_modes(torch)
+    assert got == ref
+    assert got[0] == (False, False, None) and got[1] is True and got[2] == (False, False, 'hello')
+    assert got[3] is True and got[4] == 'done' and got[-1] is True
