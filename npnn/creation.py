@@ -22,8 +22,9 @@ def _finish(arr, requires_grad):
     return t
 
 
-def _infer_array(data):
-    """A NumPy/CuPy array from nested data with PyTorch's dtype inference."""
+def _infer_array(data, target=None):
+    """A NumPy/CuPy array from nested data with PyTorch's dtype inference. With a ``target`` NumPy dtype,
+    Python numbers are converted straight to it (0.2 as float64 stays exactly 0.2, not float32-rounded)."""
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, np.ndarray):
@@ -43,6 +44,8 @@ def _infer_array(data):
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     if typed is not None:
         return arr.astype(typed, copy=False)
+    if target is not None and arr.dtype.kind not in 'US':
+        return arr.astype(target, copy=False)
     if arr.dtype == np.float64:
         arr = arr.astype(dtypes.get_default_dtype().np)
     elif arr.dtype.kind in 'iu':
@@ -104,8 +107,8 @@ def _untensor(x):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor copying ``data`` (nested lists, numbers, arrays or tensors)."""
-    arr = _infer_array(data)
     d = dtypes.to_dtype(dtype)
+    arr = _infer_array(data, None if d is None else d.np)
     if device is None and isinstance(data, Tensor):
         dev = data.device
     else:
@@ -125,8 +128,8 @@ def as_tensor(data, dtype=None, device=None):
         if dtype is not None or device is not None:
             t = t.to(device=device, dtype=dtype) if device is not None else t.to(dtypes.to_dtype(dtype))
         return t
-    arr = _infer_array(data) if not isinstance(data, np.ndarray) else data
     d = dtypes.to_dtype(dtype)
+    arr = _infer_array(data, None if d is None else d.np) if not isinstance(data, np.ndarray) else data
     if d is not None and arr.dtype != d.np:
         arr = arr.astype(d.np)
     if isinstance(arr, np.ndarray) and arr.dtype not in dtypes._from_np:
