@@ -23,6 +23,8 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
+from .relaxed import (ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli,
+                      RelaxedOneHotCategorical)
 from .studentT import StudentT
 from .uniform import Uniform
 from . import transforms
@@ -34,7 +36,7 @@ __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Di
            'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Independent', 'Laplace', 'LogNormal', 'MixtureSameFamily',
            'Multinomial',
            'MultivariateNormal',
-           'Normal', 'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Poisson', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
+           'Normal', 'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Poisson', 'RelaxedBernoulli', 'RelaxedOneHotCategorical', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
            'transforms', 'kl_divergence',
            'register_kl', 'AffineTransform', 'ComposeTransform', 'ExpTransform', 'SigmoidTransform',
            'TanhTransform', 'Transform']

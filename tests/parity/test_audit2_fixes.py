@@ -413,3 +413,62 @@ def test_grad_mode_decorators_on_generators():
     assert got == ref
     assert got[0] == (False, False, None) and got[1] is True and got[2] == (False, False, 'hello')
     assert got[3] is True and got[4] == 'done' and got[-1] is True
+
+
+def _relaxed(lib, kind, by_probs):
+    D = lib.distributions
+    temp = lib.tensor(0.7, dtype=lib.float64, requires_grad=True)
+    raw = lib.tensor([[0.2, -0.4, 1.1], [0.0, 0.9, -1.3]], dtype=lib.float64, requires_grad=True)
+    param = raw.softmax(-1) if by_probs else raw
+    if kind == 'categorical':
+        d = D.RelaxedOneHotCategorical(temp, **{'probs' if by_probs else 'logits': param})
+        value = lib.tensor([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]], dtype=lib.float64)
+    else:
+        param = param.sigmoid() if by_probs else param
+        d = D.RelaxedBernoulli(temp, **{'probs' if by_probs else 'logits': param})
+        value = lib.tensor([[0.2, 0.7, 0.9], [0.5, 0.01, 0.99]], dtype=lib.float64)
+    lp = d.log_prob(value)
+    g = lib.autograd.grad(lp.sum(), (raw, temp), retain_graph=True)
+    s = d.rsample((4,))
+    sg = lib.autograd.grad(s.pow(2).sum(), raw)[0]
+    return dict(lp=lp.detach().numpy(), g=[x.numpy() for x in g], shapes=(tuple(d.batch_shape), tuple(d.event_shape),
+                tuple(s.shape), tuple(d.expand((5,) + tuple(d.batch_shape)).sample().shape)),
+                in_support=bool(d.support.check(s).all()), sg_finite=bool(lib.isfinite(sg).all()),
+                sg_nonzero=bool((sg != 0).any()), has_rsample=d.has_rsample)
+
+
+@pytest.mark.parametrize('kind', ['categorical', 'bernoulli'])
+@pytest.mark.parametrize('by_probs', [False, True])
+def test_relaxed_distributions_match_torch(kind, by_probs):
+    got, ref = _relaxed(npnn, kind, by_probs), _relaxed(torch, kind, by_probs)
+    np.testing.assert_allclose(got['lp'], ref['lp'], rtol=1e-10, atol=1e-12)
+    for a, b in zip(got['g'], ref['g']):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    for key in ('shapes', 'in_support', 'sg_finite', 'sg_nonzero', 'has_rsample'):
+        assert got[key] == ref[key], key
+    assert got['in_support'] and got['has_rsample']
+
+
+def test_relaxed_log_prob_gradcheck():
+    D = npnn.distributions
+    value = npnn.tensor([0.25, 0.25, 0.5], dtype=npnn.float64)
+
+    def f(logits, log_t):
+        return D.RelaxedOneHotCategorical(log_t.exp(), logits=logits).log_prob(value)
+    args = (npnn.randn(2, 3, dtype=npnn.float64, requires_grad=True),
+            npnn.tensor(-0.3, dtype=npnn.float64, requires_grad=True))
+    assert npnn.autograd.gradcheck(f, args)
+
+
+@pytest.mark.parametrize('dtype', ['float64', 'float16', 'complex128', 'int64', 'bool'])
+def test_tensor_from_python_numbers_with_dtype_is_not_float32_rounded(dtype):
+    data = [[0.2, 1e-30, 3.141592653589793], [1.0000001, -2.5, 0.1]]
+    if dtype == 'complex128':
+        data = [[complex(v, v / 3) for v in row] for row in data]
+    got = npnn.tensor(data, dtype=getattr(npnn, dtype))
+    ref = torch.tensor(data, dtype=getattr(torch, dtype))
+    assert str(got.dtype).split('.')[-1] == str(ref.dtype).split('.')[-1]
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    np.testing.assert_array_equal(npnn.as_tensor(data, dtype=getattr(npnn, dtype)).numpy(), ref.numpy())
+    if dtype == 'float64':
+        assert npnn.tensor(0.2, dtype=npnn.float64).item() == 0.2
