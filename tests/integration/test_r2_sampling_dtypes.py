@@ -93,7 +93,8 @@ def test_sampling_and_dtypes_match_torch():
     np.testing.assert_allclose(got['class_w'], ref['class_w'], rtol=1e-12)
     assert got['batches'] == ref['batches'] == [16, 16, 16, 16]
     assert got['param_dtypes'] == ref['param_dtypes'] == ['float64']
-    np.testing.assert_allclose(got['losses'], ref['losses'], rtol=1e-7, atol=1e-9)  # centered RMSprop amplifies round-off
+    # centered RMSprop amplifies round-off
+    np.testing.assert_allclose(got['losses'], ref['losses'], rtol=1e-7, atol=1e-9)
     assert got['loss_dtype'] == ref['loss_dtype'] == 'float64'
     for k in ref['final']:
         np.testing.assert_allclose(got['final'][k], ref['final'][k], rtol=1e-6, atol=1e-8, err_msg=k)

@@ -25,7 +25,6 @@ def _batches():
 
 def run(torch, state, batches, total=10, warmup=3):
     nn = torch.nn
-    F = torch.nn.functional
 
     class TiedLM(nn.Module):
         def __init__(self):
