@@ -23,8 +23,7 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
-from .relaxed import (ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli,
-                      RelaxedOneHotCategorical)
+from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from .studentT import StudentT
 from .uniform import Uniform
 from . import transforms
