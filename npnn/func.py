@@ -11,7 +11,7 @@ from .autograd.functions import grad as _autograd_grad
 from .autograd.grad_mode import enable_grad
 from .tensor import Tensor
 
-__all__ = ['functional_call', 'stack_module_state', 'grad', 'grad_and_value', 'vjp', 'jacrev', 'jacfwd',
+__all__ = ['functional_call', 'stack_module_state', 'grad', 'grad_and_value', 'vjp', 'jvp', 'jacrev', 'jacfwd',
            'hessian', 'vmap']
 
 
@@ -173,6 +173,38 @@ def vjp(func, *primals, has_aux=False):
     detached = tuple(o.detach() for o in outs)
     res = detached if isinstance(out, tuple) else detached[0]
     return (res, vjp_fn, aux) if has_aux else (res, vjp_fn)
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(func(*primals), J @ tangents)``: the forward-mode product, computed here with two reverse passes
+    (same values as PyTorch's forward mode); with ``has_aux`` ``func`` returns ``(output, aux)`` and so does
+    the result, ``(output, jvp_out, aux)``."""
+    from .autograd import functional
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid "
+                           "to call f(*primals).")
+    if not isinstance(tangents, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected tangents to be a tuple. E.g. it should be valid "
+                           "to call f(*tangents).")
+    if len(primals) != len(tangents):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+                           f"structure. For example, if primals is a tuple of 3 tensors, tangents also must be. "
+                           f"Got primals with structure {len(primals)} and tangents with structure "
+                           f"{len(tangents)}")
+    for p, t in zip(primals, tangents):
+        if tuple(p.shape) != tuple(t.shape):
+            raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to have the same shape, "
+                               f"got {tuple(p.shape)} and {tuple(t.shape)}")
+    aux = []
+
+    def run(*xs):
+        out = func(*xs)
+        if has_aux:
+            out, extra = out
+            aux.append(extra)
+        return out
+    out, jv = functional.jvp(run, primals, tangents)
+    return (out, jv, aux[0]) if has_aux else (out, jv)
 
 
 def _jac(func, argnums, which):

@@ -472,3 +472,30 @@ def test_tensor_from_python_numbers_with_dtype_is_not_float32_rounded(dtype):
     np.testing.assert_array_equal(npnn.as_tensor(data, dtype=getattr(npnn, dtype)).numpy(), ref.numpy())
     if dtype == 'float64':
         assert npnn.tensor(0.2, dtype=npnn.float64).item() == 0.2
+
+
+def _jvp(lib, has_aux):
+    x = lib.tensor([0.3, -1.2, 2.0], dtype=lib.float64)
+    y = lib.tensor([1.5, 0.5, -0.7], dtype=lib.float64)
+    tx = lib.tensor([1.0, 0.0, -2.0], dtype=lib.float64)
+    ty = lib.tensor([0.5, 0.5, 0.5], dtype=lib.float64)
+
+    def f(a, b):
+        out = (a.sin() * b, (a.exp() * b).sum())
+        return (out, b.sum()) if has_aux else out
+    r = lib.func.jvp(f, (x, y), (tx, ty), has_aux=has_aux)
+    single = lib.func.jvp(lambda a: a.tanh() ** 2, (x,), (tx,))
+    res = [r[0][0], r[0][1], r[1][0], r[1][1], single[0], single[1]] + ([r[2]] if has_aux else [])
+    return [np.asarray(t.detach().numpy()) for t in res]
+
+
+@pytest.mark.filterwarnings('ignore::DeprecationWarning')  # raised inside torch.func's own imports
+@pytest.mark.parametrize('has_aux', [False, True])
+def test_func_jvp_matches_torch(has_aux):
+    got, ref = _jvp(npnn, has_aux), _jvp(torch, has_aux)
+    assert len(got) == len(ref)
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    for lib in (npnn, torch):
+        with pytest.raises(RuntimeError, match='Expected primals to be a tuple'):
+            lib.func.jvp(lambda a: a, lib.ones(2), (lib.ones(2),))
