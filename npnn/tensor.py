@@ -399,6 +399,30 @@ class Tensor:
     def cfloat(self):
         return self._cast(np.complex64)
 
+    def cdouble(self):
+        return self._cast(np.complex128)
+
+    def adjoint(self):
+        """The conjugate transpose of the last two dims."""
+        return self.transpose(-2, -1).conj()
+
+    def is_same_size(self, other):
+        return self._data.shape == other._data.shape
+
+    def is_nonzero(self):
+        """``bool`` of a one-element tensor (PyTorch's error for any other size)."""
+        if self._data.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if self._data.size > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def isreal(self):
+        """True where the element has no imaginary part (everywhere for real dtypes)."""
+        if self._data.dtype.kind != 'c':
+            return Tensor._make(array_module(self._data).ones(self._data.shape, dtype=bool))
+        return Tensor._make(self._data.imag == 0)
+
     def __len__(self):
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

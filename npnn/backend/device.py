@@ -34,6 +34,16 @@ class device:
         self.type = name
         self.index = None if name == 'cpu' else index
 
+    def __enter__(self):
+        """``with device('cuda'):`` makes this the default device of creation functions inside the block."""
+        _default_stack.append(_default[0])
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        _default[0] = _default_stack.pop()
+        return False
+
     def __eq__(self, other):
         if isinstance(other, str):
             other = device(other)
@@ -156,6 +166,7 @@ def _from_env():
 
 
 _default = [_from_env()]
+_default_stack = []  # defaults to restore when ``with device(...)`` blocks exit
 
 
 def get_default_device():

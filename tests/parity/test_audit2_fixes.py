@@ -499,3 +499,35 @@ def test_func_jvp_matches_torch(has_aux):
     for lib in (npnn, torch):
         with pytest.raises(RuntimeError, match='Expected primals to be a tuple'):
             lib.func.jvp(lambda a: a, lib.ones(2), (lib.ones(2),))
+
+
+def test_device_as_context_manager_sets_the_default():
+    before = npnn.get_default_device()
+    with npnn.device('cpu') as d:
+        assert d.type == 'cpu'
+        lin = npnn.nn.Linear(2, 2)
+        x = npnn.ones(2)
+    assert lin.weight.device.type == x.device.type == 'cpu'
+    assert npnn.get_default_device() == before
+    with torch.device('cpu'):
+        assert torch.ones(1).device.type == 'cpu'
+
+
+@pytest.mark.parametrize('name', ['adjoint', 'cdouble', 'isreal', 'is_nonzero', 'is_same_size'])
+def test_small_tensor_methods_match_torch(name):
+    vals = [[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]]
+    res = []
+    for lib in (npnn, torch):
+        x = lib.tensor(vals)
+        c = lib.complex(x, x.flip(-1) * (x > 1).float())
+        if name == 'is_nonzero':
+            r = [x[0, 0].is_nonzero(), x[1, 1:2].is_nonzero()]
+            with pytest.raises(RuntimeError, match='more than one value is ambiguous'):
+                x.is_nonzero()
+        elif name == 'is_same_size':
+            r = [x.is_same_size(x * 2), x.is_same_size(x.t())]
+        else:
+            r = [getattr(x, name)(), getattr(c, name)()]
+            r = [(str(t.dtype).split('.')[-1], t.resolve_conj().numpy().tolist()) for t in r]
+        res.append(r)
+    assert res[0] == res[1]
