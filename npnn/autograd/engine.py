@@ -228,6 +228,8 @@ def _check_nan(node, in_grads):
     for i, g in enumerate(in_grads):
         if g is not None and array_module(g._data).isnan(g._data).any():
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+
+
 _ndarray = np.ndarray
 
 
