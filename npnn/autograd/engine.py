@@ -18,8 +18,14 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     """Backpropagate ``grad_roots`` from ``roots``.
 
     With ``accumulate`` the leaves' (or ``inputs``') ``.grad`` is accumulated; otherwise the gradients of
-    ``inputs`` are returned in order (``autograd.grad``).
+    ``inputs`` are returned in order (``autograd.grad``). Like PyTorch, backward never warns about inf or
+    nan it produces (d/dx sqrt(x) at 0, 0 * inf ...): NumPy's floating-point warnings are off while it runs.
     """
+    with np.errstate(divide='ignore', invalid='ignore', over='ignore'):
+        return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, accumulate, allow_unused)
+
+
+def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, accumulate, allow_unused):
     add = _add_tensors if create_graph else _ArraySum()
     observe = _node_observer
     buffers = {}       # node -> grad (or list of grads for multi-output nodes)

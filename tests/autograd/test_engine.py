@@ -464,3 +464,31 @@ def test_log_zero_and_division_by_zero_are_silent_like_torch():
         assert np.isnan(t([-1.]).sqrt().item())
         (x / 0.0).sum().backward()
         assert np.isinf(x.grad[1].item())
+
+
+def test_powers_at_zero_logsumexp_of_neg_inf_and_backward_are_silent_like_torch():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        x = t([0., 1.], rg=True)
+        (x ** 0.5).sum().backward()                     # d/dx sqrt(x) at 0 is inf
+        assert np.isposinf(x.grad[0].item()) and x.grad[1].item() == 0.5
+        assert np.isposinf((t([0.]) ** -1).item())
+        assert np.isnan((t([-1.]) ** 0.5).item()) and np.isnan((t([-1.]) ** t([0.5])).item())
+        r = npnn.logsumexp(npnn.full((2, 3), float('-inf')), 1)
+        assert np.isneginf(r.numpy()).all()
+
+
+        class Recip(npnn.autograd.Function):          # a backward doing raw NumPy arithmetic that hits 1/0
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return a * 1
+
+            @staticmethod
+            def backward(ctx, g):
+                (a,) = ctx.saved_tensors
+                return npnn.tensor(g.detach().numpy() / a.detach().numpy())
+        y = t([0., 2.], rg=True)
+        Recip.apply(y).sum().backward()
+        assert np.isposinf(y.grad[0].item()) and y.grad[1].item() == 0.5

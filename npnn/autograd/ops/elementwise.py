@@ -345,17 +345,19 @@ def pow(input, exponent, *, out=None):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if b == 2:
             r = a * a
-        elif b == 0.5:
-            r = xp.sqrt(a)
-        else:
+        elif isinstance(b, int) and b >= 0:
             r = a ** b
+        else:  # 0 ** -1 is inf and (-1) ** 0.5 nan, silently as in PyTorch
+            with np.errstate(divide='ignore', invalid='ignore'):
+                r = xp.sqrt(a) if b == 0.5 else a ** b
         if recording(input):
             n = PowBackward0((input,))
             n.save(input)
             n.e = b
             return _out(make(r, n), out)
         return _out(make(r), out)
-    r = a ** b
+    with np.errstate(divide='ignore', invalid='ignore'):
+        r = a ** b
     if recording(input, bt):
         n = PowBackward1((input, bt))
         n.save(input, bt)

@@ -421,7 +421,8 @@ def logsumexp(input, dim, keepdim=False):
     else:
         m = a.max(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        r = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        with np.errstate(divide='ignore', invalid='ignore'):  # all -inf gives -inf, silently
+            r = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
         if not keepdim:
             r = r.squeeze(axes)
     r = xp.asarray(r)
