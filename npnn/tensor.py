@@ -244,7 +244,13 @@ class Tensor:
         return st if dim is None else st[_ops.norm_dim(dim, self._data.ndim)]
 
     def storage_offset(self):
-        return 0
+        """Offset, in elements, of this tensor's first element from the start of the memory it views."""
+        a = root = self._data
+        while isinstance(root.base, type(a)):
+            root = root.base
+        if root is a:
+            return 0
+        return (self.data_ptr() - Tensor._make(root).data_ptr()) // a.dtype.itemsize
 
     def get_device(self):
         d = self.device

@@ -531,3 +531,11 @@ def test_small_tensor_methods_match_torch(name):
             r = [(str(t.dtype).split('.')[-1], t.resolve_conj().numpy().tolist()) for t in r]
         res.append(r)
     assert res[0] == res[1]
+
+
+def test_storage_offset_of_views_matches_torch():
+    def offsets(L):
+        x = L.arange(24.).reshape(4, 6)
+        return [v.storage_offset() for v in (x, x[2:], x[1], x[1:, 2:], x.t()[3], x.reshape(-1)[5:],
+                                             x[:, 3].unsqueeze(0), x.narrow(1, 2, 3), x[1:].clone())]
+    assert offsets(npnn) == offsets(torch)
