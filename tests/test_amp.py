@@ -1,4 +1,5 @@
-"""npnn.amp and npnn.cuda.amp: AMP training code runs unchanged, in float32, without loss scaling."""
+"""npnn.amp and npnn.cuda.amp: AMP training code runs unchanged, in float32; loss scaling by a power of two
+changes no float32 result."""
 import numpy as np
 import pytest
 
@@ -24,6 +25,7 @@ def _train(autocast, scaler, steps=5):
     return m.weight.detach().numpy().copy()
 
 
+@pytest.mark.filterwarnings('ignore:.*CUDA is not available')
 def test_amp_loop_equals_plain_loop():
     class Plain:
         scale = staticmethod(lambda loss: loss)
@@ -49,6 +51,31 @@ def test_autocast_arguments_and_decorator():
     def f(x):
         return x * 2
     assert f(npnn.ones(1)).item() == 2.0
-    s = npnn.amp.GradScaler()
+    s = npnn.amp.GradScaler(enabled=False)
     assert s.get_scale() == 1.0 and not s.is_enabled()
     s.load_state_dict(s.state_dict())
+
+
+def test_cuda_scaler_without_gpu_disables_with_warning():
+    if npnn.cuda.is_available():
+        s = npnn.cuda.amp.GradScaler(init_scale=4.0)
+        assert s.is_enabled() and s.get_scale() == 4.0
+        return
+    for make in (lambda: npnn.amp.GradScaler(), lambda: npnn.cuda.amp.GradScaler(init_scale=4.0)):
+        with pytest.warns(UserWarning, match='CUDA is not available.  Disabling'):
+            s = make()
+        assert not s.is_enabled() and s.get_scale() == 1.0
+
+
+def test_scaler_on_device_scales_loss(device):
+    s = npnn.amp.GradScaler(device, init_scale=8.0, growth_interval=1)
+    p = npnn.tensor([1.0, 2.0], device=device, requires_grad=True)
+    opt = npnn.optim.SGD([p], lr=0.5)
+    loss = s.scale((p * p).sum())
+    assert loss.item() == 40.0
+    loss.backward()
+    np.testing.assert_array_equal(p.grad.cpu().numpy(), [16.0, 32.0])
+    s.step(opt)
+    np.testing.assert_array_equal(p.detach().cpu().numpy(), [0.0, 0.0])
+    s.update()
+    assert s.get_scale() == 16.0
