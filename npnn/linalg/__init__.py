@@ -14,9 +14,10 @@ from ..autograd.ops._util import make, recording, norm_dim, check_broadcast
 from ..backend.device import array_module
 from . import _prim
 from ._prim import LinAlgError, check_matrix, solve_triangular  # noqa: F401
+from .eig import eig, eigvals, eig_result  # noqa: F401
 
 __all__ = ['inv', 'inv_ex', 'det', 'slogdet', 'logdet', 'solve', 'solve_ex', 'cholesky', 'cholesky_ex', 'qr',
-           'svd', 'svdvals', 'eigh', 'eigvalsh', 'pinv', 'lstsq', 'lu_factor', 'lu_factor_ex', 'lu', 'lu_unpack',
+           'svd', 'svdvals', 'eigh', 'eigvalsh', 'eig', 'eigvals', 'pinv', 'lstsq', 'lu_factor', 'lu_factor_ex', 'lu', 'lu_unpack',
            'lu_solve', 'matrix_norm', 'vector_norm', 'norm', 'cond', 'matrix_rank', 'matrix_power', 'matrix_exp',
            'multi_dot', 'cross', 'vecdot', 'matmul', 'diagonal', 'solve_triangular', 'vander', 'tensorinv',
            'tensorsolve', 'householder_product', 'LinAlgError']
