@@ -10,6 +10,7 @@ from .matrix import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
 from .sets import *  # noqa: F401,F403
+from .frexp_renorm import *  # noqa: F401,F403
 
 def _accept_numpy_names(fn):
     """Let ``fn`` take NumPy's keyword names, as PyTorch's ops do: ``axis`` for ``dim``, ``keepdims`` for
@@ -61,6 +62,7 @@ sort argsort msort topk kthvalue median nanmedian mode softmax log_softmax
 tensordot inner kron trace diag diag_embed diagonal diagflat tril triu cross
 logit sinc deg2rad rad2deg lgamma digamma polygamma i0 angle logaddexp logaddexp2 copysign float_power
 unique unique_consecutive bincount histc histogram
+frexp renorm
 '''.split()
 
 # out-of-place ops that get a generic in-place twin (x.exp_() ...)
@@ -73,6 +75,7 @@ logit sinc deg2rad rad2deg lgamma digamma polygamma i0 logaddexp copysign float_
 arccos arcsin arctan arccosh arcsinh arctanh multiply subtract divide addcmul addcdiv heaviside gcd lcm ldexp
 absolute negative fix sgn exp2 erfc square asinh atanh acosh true_divide floor_divide cumprod logical_xor
 bitwise_and bitwise_or bitwise_xor bitwise_not greater greater_equal less less_equal not_equal
+renorm
 '''.split()
 
 # what ``from npnn.autograd.ops import *`` (the top-level namespace) exports: the op functions only,

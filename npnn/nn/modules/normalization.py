@@ -11,7 +11,7 @@ from ... import creation
 from ...backend import dtypes
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d',
-           'LayerNorm', 'GroupNorm', 'LocalResponseNorm', 'RMSNorm']
+           'LayerNorm', 'GroupNorm', 'LocalResponseNorm', 'RMSNorm', 'SyncBatchNorm']
 
 
 def _affine_parameters(module, affine, shape, bias, device, dtype):
@@ -239,6 +239,47 @@ class RMSNorm(Module):
 
     def extra_repr(self):
         return f'{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}'
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm whose statistics PyTorch syncs across a process group. npnn runs in one process, where PyTorch
+    also falls back to plain batch norm, so this is ``BatchNorm`` over any input of 2 or more dims."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        if input.shape[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` with every ``BatchNorm*d`` inside replaced by a ``SyncBatchNorm`` that shares its parameters
+        and buffers (a new module when ``module`` itself is one)."""
+        out = module
+        if isinstance(module, _BatchNorm):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
+                      process_group, bias=module.bias is not None)
+            if module.affine:
+                out.weight = module.weight
+                out.bias = module.bias
+            out.running_mean = module.running_mean
+            out.running_var = module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+            if hasattr(module, 'qconfig'):
+                out.qconfig = module.qconfig
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out
 
 
 # PyTorch keeps these classes in their own modules; scripts reach them there for isinstance checks
