@@ -73,7 +73,7 @@ class LinalgEigBackward0(Node):
             Lc = L.conj()
             E = Lc[..., None, :] - Lc[..., :, None]
             n = L.shape[-1]
-            idx = np.arange(n)
+            idx = xp.arange(n)
             E[..., idx, idx] = 1
             inner = inner / E
             if gL is not None:

@@ -123,3 +123,23 @@ def test_eig_nonfinite_raises(device):
     with pytest.raises(RuntimeError) as err:
         npnn.linalg.eig(_t(a, device))
     assert str(err.value) == str(t_err.value)
+
+
+@pytest.mark.parametrize('arr', [REAL[0, 1], CPLX[2]], ids=['real', 'complex'])
+def test_eig_grad_through_vectors_only(device, arr):
+    rows = np.arange(1, arr.shape[-1] + 1.0)[:, None]  # a phase-invariant loss of V alone
+    A = _t(arr, device, requires_grad=True)
+    tA = torch.tensor(arr, requires_grad=True)
+    (npnn.linalg.eig(A)[1].abs() * _t(rows, device)).sum().backward()
+    (torch.linalg.eig(tA)[1].abs() * torch.tensor(rows)).sum().backward()
+    np.testing.assert_allclose(to_numpy(A.grad), tA.grad.numpy(), rtol=1e-7, atol=1e-9)
+    assert gradcheck(lambda x: (npnn.linalg.eig(x)[1].abs() * _t(rows, device)).sum(), (A.detach().requires_grad_(),))
+
+
+def test_eig_half_not_implemented(device):
+    a = np.eye(2, dtype=np.float16)
+    with pytest.raises(NotImplementedError) as t_err:
+        torch.linalg.eig(torch.tensor(a))
+    with pytest.raises(NotImplementedError) as err:
+        npnn.linalg.eig(_t(a, device))
+    assert str(err.value) == str(t_err.value)
