@@ -136,6 +136,7 @@ def test_eig_grad_through_vectors_only(device, arr):
     assert gradcheck(lambda x: (npnn.linalg.eig(x)[1].abs() * _t(rows, device)).sum(), (A.detach().requires_grad_(),))
 
 
+@pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")
 def test_eig_half_not_implemented(device):
     a = np.eye(2, dtype=np.float16)
     with pytest.raises(NotImplementedError) as t_err:
