@@ -55,17 +55,24 @@ class TransformedDistribution(Distribution):
             y = x
         return lp + self.base_dist.log_prob(y)
 
+    def _monotonize_cdf(self, value):
+        """Flip ``value`` about 1/2 where the composed transform decreases (the sign may be a tensor)."""
+        sign = 1
+        for t in self.transforms:
+            sign = sign * t.sign
+        if isinstance(sign, int) and sign == 1:
+            return value
+        return sign * (value - 0.5) + 0.5
+
     def cdf(self, value):
         for t in reversed(self.transforms):
             value = t.inv(value)
-        value = self.base_dist.cdf(value)
-        return value if ComposeTransform(self.transforms).sign == 1 else 1 - value
+        if self._validate_args:
+            self.base_dist._validate_sample(value)
+        return self._monotonize_cdf(self.base_dist.cdf(value))
 
     def icdf(self, value):
-        sign = ComposeTransform(self.transforms).sign
-        x = self.base_dist.icdf(value if sign == 1 else 1 - value)
+        x = self.base_dist.icdf(self._monotonize_cdf(value))
         for t in self.transforms:
             x = t(x)
         return x
-
-

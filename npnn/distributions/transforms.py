@@ -6,7 +6,7 @@ import npnn
 from . import constraints
 
 __all__ = ['Transform', 'ExpTransform', 'AffineTransform', 'SigmoidTransform', 'TanhTransform',
-           'ComposeTransform']
+           'ComposeTransform', 'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform']
 
 
 class Transform:
@@ -194,3 +194,91 @@ class ComposeTransform(Transform):
             total = total + p.log_abs_det_jacobian(x, y_p)
             x = y_p
         return total
+
+
+class PowerTransform(Transform):
+    """``y = x ** exponent`` on the positive reals."""
+    domain = constraints.positive
+    codomain = constraints.positive
+
+    def __init__(self, exponent, cache_size=0):
+        super().__init__(cache_size)
+        self.exponent = exponent
+
+    @property
+    def sign(self):
+        e = self.exponent
+        if isinstance(e, (int, float)):
+            return 1 if e > 0 else -1 if e < 0 else 0
+        return e.sign()
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+
+class SoftmaxTransform(Transform):
+    """``y = softmax(x)`` over the last dim: onto the simplex, not bijective (the inverse is ``log y``)."""
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = False
+
+    @property
+    def event_dim(self):
+        return 1
+
+    def _call(self, x):
+        return x.softmax(-1)
+
+    def _inverse(self, y):
+        return y.log()
+
+    def log_abs_det_jacobian(self, x, y):
+        raise NotImplementedError
+
+
+class StickBreakingTransform(Transform):
+    """Bijection from ``R^(K-1)`` onto the K-simplex by stick breaking; each coordinate is shifted by
+    ``log`` of the sticks left, so that zero maps to the simplex centre."""
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+
+    @property
+    def event_dim(self):
+        return 1
+
+    @staticmethod
+    def _offset(k, ref):
+        return npnn.arange(k, 0, -1, dtype=ref.dtype, device=ref.device).log()
+
+    def _call(self, x):
+        z = (x - self._offset(x.shape[-1], x)).sigmoid()
+        remaining = (1 - z).cumprod(-1)
+        ones = npnn.ones(tuple(x.shape[:-1]) + (1,), dtype=x.dtype, device=x.device)
+        return npnn.cat([z, ones], -1) * npnn.cat([ones, remaining], -1)
+
+    def _inverse(self, y):
+        y_head = y[..., :-1]
+        rest = (1 - y_head.cumsum(-1)).clamp(min=float(npnn.finfo(y.dtype).tiny))
+        # logit of each break fraction (y_i over the stick left before it), shifted back
+        return y_head.log() - rest.log() + self._offset(y_head.shape[-1], y)
+
+    def log_abs_det_jacobian(self, x, y):
+        xs = x - self._offset(x.shape[-1], x)
+        # d y_i / d x_i = sigmoid'(xs_i) * stick_i with stick_i = y_K + sum_{j>i} y_j
+        return (-xs + npnn.nn.functional.logsigmoid(xs) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
