@@ -30,6 +30,7 @@ from .poisson import Poisson
 from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from .studentT import StudentT
 from .uniform import Uniform
+from .von_mises import VonMises
 from .weibull import Weibull
 from . import transforms
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
@@ -43,5 +44,5 @@ __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Di
            'Normal', 'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Poisson', 'RelaxedBernoulli', 'RelaxedOneHotCategorical', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
            'transforms', 'kl_divergence',
            'register_kl', 'AffineTransform', 'ComposeTransform', 'ExpTransform', 'SigmoidTransform',
-           'TanhTransform', 'Transform', 'HalfCauchy', 'Kumaraswamy', 'NegativeBinomial', 'Pareto', 'Weibull',
+           'TanhTransform', 'Transform', 'HalfCauchy', 'Kumaraswamy', 'NegativeBinomial', 'Pareto', 'VonMises', 'Weibull',
            'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform']
