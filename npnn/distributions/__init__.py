@@ -19,6 +19,7 @@ from .kumaraswamy import Kumaraswamy
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
@@ -44,5 +45,5 @@ __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Di
            'Normal', 'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Poisson', 'RelaxedBernoulli', 'RelaxedOneHotCategorical', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
            'transforms', 'kl_divergence',
            'register_kl', 'AffineTransform', 'ComposeTransform', 'ExpTransform', 'SigmoidTransform',
-           'TanhTransform', 'Transform', 'HalfCauchy', 'Kumaraswamy', 'NegativeBinomial', 'Pareto', 'VonMises', 'Weibull',
+           'TanhTransform', 'Transform', 'HalfCauchy', 'Kumaraswamy', 'LowRankMultivariateNormal', 'NegativeBinomial', 'Pareto', 'VonMises', 'Weibull',
            'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform']

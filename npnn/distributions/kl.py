@@ -348,3 +348,70 @@ def _kl_uniform_pareto(p, q):
     t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
     t2 = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
     return _inf_where(p.low < q.support.lower_bound, t2 * (q.alpha + 1) - t1)
+
+
+# --- low-rank multivariate normal ---------------------------------------------------------------------------
+
+from .lowrank_multivariate_normal import (LowRankMultivariateNormal, _lowrank_logdet,  # noqa: E402
+                                          _lowrank_mahalanobis)
+
+
+def _trace_XXT(X):
+    return X.pow(2).sum((-2, -1))
+
+
+def _check_event_shapes(p, q, names):
+    if p.event_shape != q.event_shape:
+        raise ValueError(f"KL-divergence between two {names} with different event shapes cannot be computed")
+
+
+def _lowrank_logdet_of(d):
+    return _lowrank_logdet(d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, d._capacitance_tril)
+
+
+def _lowrank_q_terms(p, q):
+    """log det(q) and the Mahalanobis term of p's mean under q, plus A = C_q^-1 W_q^T D_q^-1, so that
+    cov_q^-1 = D_q^-1 - A^T A."""
+    W, D = q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag
+    maha = _lowrank_mahalanobis(W, D, q.loc - p.loc, q._capacitance_tril)
+    A = npnn.linalg.solve_triangular(q._capacitance_tril, W.mT / D.unsqueeze(-2), upper=False)
+    return _lowrank_logdet_of(q), maha, A
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_lowrank(p, q):
+    _check_event_shapes(p, q, 'Low Rank Multivariate Normals')
+    q_logdet, term3, A = _lowrank_q_terms(p, q)
+    pW, pD, qD = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, q._unbroadcasted_cov_diag
+    # tr(cov_q^-1 cov_p) with cov_p = pD + pW pW^T
+    term2 = ((pD / qD).sum(-1) + _trace_XXT(pW * qD.rsqrt().unsqueeze(-1))
+             - _trace_XXT(A * pD.sqrt().unsqueeze(-2)) - _trace_XXT(A @ pW))
+    return 0.5 * (q_logdet - _lowrank_logdet_of(p) + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_mvn_lowrank(p, q):
+    _check_event_shapes(p, q, '(Low Rank) Multivariate Normals')
+    q_logdet, term3, A = _lowrank_q_terms(p, q)
+    pL = p._unbroadcasted_scale_tril
+    p_logdet = 2 * pL.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    term2 = _trace_XXT(pL * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)) - _trace_XXT(A @ pL)
+    return 0.5 * (q_logdet - p_logdet + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrank_mvn(p, q):
+    _check_event_shapes(p, q, '(Low Rank) Multivariate Normals')
+    from .multivariate_normal import _batch_mahalanobis
+    qL = q._unbroadcasted_scale_tril
+    term1 = 2 * qL.diagonal(dim1=-2, dim2=-1).log().sum(-1) - _lowrank_logdet_of(p)
+    term3 = _batch_mahalanobis(qL, q.loc - p.loc)
+    n = p.event_shape[0]
+    pW = p._unbroadcasted_cov_factor
+    batch = tuple(npnn.broadcast_shapes(tuple(qL.shape[:-2]), tuple(pW.shape[:-2])))
+    qL = qL.expand(batch + (n, n))
+    solve = npnn.linalg.solve_triangular
+    term2 = (_trace_XXT(solve(qL, pW.expand(batch + (n, pW.shape[-1])), upper=False))
+             + _trace_XXT(solve(qL, npnn.diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(batch + (n, n)),
+                                upper=False)))
+    return 0.5 * (term1 + term2 + term3 - n)

@@ -402,3 +402,122 @@ def test_von_mises_sample_statistics_match_torch(dtype):
         np.testing.assert_allclose(np.sin(s - loc).mean(0), 0, atol=0.01)
     np.testing.assert_allclose(np.quantile(xs, [0.25, 0.5, 0.75], axis=0),
                                np.quantile(ts, [0.25, 0.5, 0.75], axis=0), atol=0.05)
+
+
+# --- LowRankMultivariateNormal ------------------------------------------------------------------------------
+
+_LR = {  # batch (2,), event 4, rank 2; and an unbatched one, broadcast against it in the KL tests
+    'p': [_rng.standard_normal((2, 4)), _rng.standard_normal((2, 4, 2)), _u(0.5, 2, (2, 4))],
+    'q': [_rng.standard_normal(4), _rng.standard_normal((4, 2)), _u(0.5, 2, (4,))],
+}
+_LR_VALUE = _rng.standard_normal((3, 2, 4))
+_A = _rng.standard_normal((4, 4))
+_MVN = [_rng.standard_normal(4), _A @ _A.T + 4 * np.eye(4)]
+
+
+@pytest.mark.parametrize('stat', ['mean', 'mode', 'variance', 'stddev', 'entropy', 'log_prob', 'scale_tril',
+                                  'covariance_matrix', 'precision_matrix'])
+def test_lowrank_mvn_statistic_matches_torch(stat, device):
+    def fn(lib, loc, W, D, v):
+        d = lib.distributions.LowRankMultivariateNormal(loc, W, D)
+        if stat == 'log_prob':
+            return d.log_prob(v)
+        return d.entropy() if stat == 'entropy' else getattr(d, stat)
+
+    compare(fn, *_LR['p'], _LR_VALUE, rtol=1e-6, atol=1e-8, device=device)
+
+
+def test_lowrank_mvn_log_prob_gradcheck():
+    import npnn
+    a = tuple(npnn.tensor(x, dtype=npnn.float64, requires_grad=True) for x in _LR['p'] + [_LR_VALUE])
+    assert npnn.autograd.gradcheck(
+        lambda l, W, D, v: npnn.distributions.LowRankMultivariateNormal(l, W, D).log_prob(v), a)
+
+
+def test_lowrank_mvn_agrees_with_full_mvn():
+    import npnn
+    D = npnn.distributions
+    p = D.LowRankMultivariateNormal(*[npnn.tensor(x) for x in _LR['p']])
+    full = D.MultivariateNormal(p.loc, covariance_matrix=p.covariance_matrix)
+    v = npnn.tensor(_LR_VALUE)
+    np.testing.assert_allclose(p.log_prob(v).numpy(), full.log_prob(v).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(p.entropy().numpy(), full.entropy().numpy(), rtol=1e-10)
+
+
+def test_lowrank_mvn_expand_and_rsample():
+    import npnn
+    D = npnn.distributions
+    npnn.manual_seed(0)
+    loc, W, diag = _LR['q']
+    ps = [npnn.tensor(x, requires_grad=True) for x in (loc, W, diag)]
+    d = D.LowRankMultivariateNormal(*ps)
+    e = d.expand((3,))
+    t = torch.distributions.LowRankMultivariateNormal(*[torch.tensor(x) for x in (loc, W, diag)]).expand((3,))
+    assert type(e) is D.LowRankMultivariateNormal and tuple(e.batch_shape) == (3,) and tuple(e.event_shape) == (4,)
+    assert tuple(e.cov_factor.shape) == tuple(t.cov_factor.shape)
+    v = npnn.tensor(_LR_VALUE[:, :1].repeat(3, 1))
+    np.testing.assert_allclose(e.log_prob(v).detach().numpy(), t.log_prob(torch.tensor(v.numpy())).numpy(),
+                               rtol=1e-10)
+    x = d.rsample((200000,))
+    assert tuple(x.shape) == (200000, 4)
+    xs = x.detach().numpy()
+    np.testing.assert_allclose(xs.mean(0), loc, atol=0.02)
+    np.testing.assert_allclose(np.cov(xs.T), d.covariance_matrix.detach().numpy(), atol=0.05)
+    x.sum().backward()
+    for p in ps:
+        assert p.grad is not None and np.all(np.isfinite(p.grad.numpy())) and np.any(p.grad.numpy() != 0)
+    np.testing.assert_allclose(ps[0].grad.numpy(), np.full(4, 200000.0))
+
+
+@pytest.mark.parametrize('args', [
+    ((), (4, 2), (4,)),
+    ((4,), (4,), (4,)),
+    ((4,), (3, 2), (4,)),
+    ((4,), (4, 2), (3,)),
+    ((2, 4), (3, 4, 2), (4,)),
+])
+def test_lowrank_mvn_shape_errors_match_torch(args):
+    import npnn
+    shapes = args
+    with pytest.raises(ValueError) as t_err:
+        torch.distributions.LowRankMultivariateNormal(*[torch.zeros(s) + 1 for s in shapes])
+    with pytest.raises(ValueError) as n_err:
+        npnn.distributions.LowRankMultivariateNormal(*[npnn.zeros(s) + 1 for s in shapes])
+    assert str(n_err.value).replace('npnn.Size', 'torch.Size') == str(t_err.value)
+
+
+def test_lowrank_mvn_invalid_diag_message_matches_torch():
+    import npnn
+    with pytest.raises(ValueError) as t_err:
+        torch.distributions.LowRankMultivariateNormal(torch.zeros(2), torch.ones(2, 1), torch.tensor([1.0, -1.0]))
+    with pytest.raises(ValueError) as n_err:
+        npnn.distributions.LowRankMultivariateNormal(npnn.zeros(2), npnn.ones(2, 1), npnn.tensor([1.0, -1.0]))
+    head = lambda e: str(e.value).split(' of distribution')[0]  # noqa: E731
+    assert head(n_err) == head(t_err)
+    assert sorted(npnn.distributions.LowRankMultivariateNormal.arg_constraints) == \
+        sorted(torch.distributions.LowRankMultivariateNormal.arg_constraints)
+
+
+@pytest.mark.parametrize('pair', ['lowrank-lowrank', 'lowrank-lowrank-same-batch', 'mvn-lowrank', 'lowrank-mvn'])
+def test_lowrank_mvn_kl_matches_torch(pair, device):
+    def fn(lib, *a):
+        D = lib.distributions
+        p = D.LowRankMultivariateNormal(*a[:3])
+        if pair == 'lowrank-lowrank':
+            return D.kl_divergence(p, D.LowRankMultivariateNormal(*a[3:]))
+        if pair == 'lowrank-lowrank-same-batch':
+            return D.kl_divergence(p, D.LowRankMultivariateNormal(a[0] * 0.5, a[1] + 0.3, a[2] * 1.5))
+        mvn = D.MultivariateNormal(a[3], covariance_matrix=a[4])
+        return D.kl_divergence(mvn, p) if pair == 'mvn-lowrank' else D.kl_divergence(p, mvn)
+
+    other = _MVN if 'mvn' in pair else _LR['q']
+    compare(fn, *_LR['p'], *other, rtol=1e-6, atol=1e-8, device=device)
+
+
+def test_lowrank_mvn_kl_event_shape_mismatch():
+    import npnn
+    D = npnn.distributions
+    p = D.LowRankMultivariateNormal(npnn.zeros(2), npnn.ones(2, 1), npnn.ones(2))
+    q = D.LowRankMultivariateNormal(npnn.zeros(3), npnn.ones(3, 1), npnn.ones(3))
+    with pytest.raises(ValueError, match='different event shapes'):
+        D.kl_divergence(p, q)
