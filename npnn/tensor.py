@@ -34,6 +34,7 @@ class Tensor:
     # in-place writes through the view re-record the root (CopySlices) and stale views re-derive from it
     _view_root = None
     _view_ver = 0
+    _inference = False  # made under inference_mode
 
     def __init__(self, *args, device=None):
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
@@ -127,12 +128,18 @@ class Tensor:
             return
         if value and self._data.dtype.kind not in 'fc':
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if value and self._inference and not state.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place; returns self."""
         self.requires_grad = requires_grad
         return self
+
+    def is_inference(self):
+        """True for a tensor made under ``inference_mode`` (or detached from one)."""
+        return self._inference
 
     @property
     def is_leaf(self):
@@ -505,6 +512,8 @@ class Tensor:
         """A tensor sharing the data, cut from the graph."""
         t = Tensor._make(self._data)
         t._vc = self._vc
+        if self._inference:
+            t._inference = True
         return t
 
     def detach_(self):
@@ -567,6 +576,10 @@ class Tensor:
         return h
 
     def _check_inplace(self):
+        if self._inference and not state.inference:
+            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make "
+                               "a clone to get a normal tensor before doing inplace update.See "
+                               "https://github.com/pytorch/rfcs/pull/17 for more details.")
         if self._node is None and self._rg and state.enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         root = self._view_root

@@ -13,6 +13,12 @@ class _State(threading.local):
 
 state = _State()
 
+# Process-wide, unlike ``state``, so hot paths can skip the (slower) thread-local lookup with one cheap
+# test: [0] counts inference_mode regions open in any thread, [1] turns True once any has been opened
+# (inference tensors can exist only from then on).
+inference_regions = [0, False]
+_regions_lock = threading.Lock()
+
 
 def is_grad_enabled():
     """True when operations are recorded for autograd in this thread."""
@@ -138,7 +144,11 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(_Mode):
-    """Like ``no_grad`` (tensors made inside never record); ``inference_mode(False)`` is a no-op."""
+    """Like ``no_grad``, and tensors made inside are inference tensors (``is_inference()``): they cannot
+    be saved for backward later, nor updated in place outside inference mode.
+
+    ``inference_mode(False)`` leaves inference mode and turns grad mode on, as in PyTorch.
+    """
 
     def __new__(cls, mode=True):
         self = super().__new__(cls)
@@ -155,11 +165,17 @@ class inference_mode(_Mode):
 
     def __enter__(self):
         self.prev = (state.enabled, state.inference)
+        state.enabled, state.inference = not self.mode, self.mode
         if self.mode:
-            state.enabled, state.inference = False, True
+            with _regions_lock:
+                inference_regions[0] += 1
+                inference_regions[1] = True
 
     def __exit__(self, *exc):
         state.enabled, state.inference = self.prev
+        if self.mode:
+            with _regions_lock:
+                inference_regions[0] -= 1
         return False
 
 

@@ -1,7 +1,7 @@
 """Graph nodes: one per recorded op, numbered in tape order, holding the op's backward rule."""
 import itertools
 
-from .grad_mode import state
+from .grad_mode import state, inference_regions
 
 _tape = itertools.count()
 
@@ -32,6 +32,8 @@ class Node:
     # --- saving -------------------------------------------------------------------------------------------
     def save(self, *tensors):
         """Save input tensors for backward; an in-place change to them is detected at backward time."""
+        if inference_regions[1]:  # inference tensors exist only once an inference_mode region was opened
+            _check_not_inference(tensors)
         self.saved = tensors
         self.versions = tuple([t._vc[0] if t is not None else 0 for t in tensors])
 
@@ -154,6 +156,15 @@ class _Handle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _check_not_inference(tensors):
+    for t in tensors:
+        if getattr(t, '_inference', False):
+            raise RuntimeError(
+                "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference "
+                "mode in computation tracked by autograd. To work around this, you can make a clone to get a "
+                "normal tensor and use it in autograd, or use `no_grad()` instead of `inference_mode()`.")
 
 
 def _raise_released():
