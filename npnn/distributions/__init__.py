@@ -34,8 +34,8 @@ from .uniform import Uniform
 from .von_mises import VonMises
 from .weibull import Weibull
 from . import transforms
-from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
-                         SoftmaxTransform, StickBreakingTransform, TanhTransform, Transform)
+from .transforms import (AffineTransform, ComposeTransform, CumulativeDistributionTransform, ExpTransform,
+                         PowerTransform, SigmoidTransform, SoftmaxTransform, StickBreakingTransform, TanhTransform, Transform)
 from .transformed_distribution import TransformedDistribution
 
 __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Dirichlet', 'Distribution',
@@ -46,4 +46,4 @@ __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Di
            'transforms', 'kl_divergence',
            'register_kl', 'AffineTransform', 'ComposeTransform', 'ExpTransform', 'SigmoidTransform',
            'TanhTransform', 'Transform', 'HalfCauchy', 'Kumaraswamy', 'LowRankMultivariateNormal', 'NegativeBinomial', 'Pareto', 'VonMises', 'Weibull',
-           'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform']
+           'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform', 'CumulativeDistributionTransform']

@@ -6,7 +6,7 @@ import npnn
 from . import constraints
 
 __all__ = ['Transform', 'ExpTransform', 'AffineTransform', 'SigmoidTransform', 'TanhTransform',
-           'ComposeTransform', 'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform']
+           'ComposeTransform', 'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform', 'CumulativeDistributionTransform']
 
 
 class Transform:
@@ -282,3 +282,26 @@ class StickBreakingTransform(Transform):
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+
+class CumulativeDistributionTransform(Transform):
+    """``y = distribution.cdf(x)``: maps the distribution's support onto the unit interval (a copula-style
+    transform); the inverse is ``icdf`` and ``log |dy/dx|`` is ``log_prob``."""
+    codomain = constraints.unit_interval
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)

@@ -521,3 +521,23 @@ def test_lowrank_mvn_kl_event_shape_mismatch():
     q = D.LowRankMultivariateNormal(npnn.zeros(3), npnn.ones(3, 1), npnn.ones(3))
     with pytest.raises(ValueError, match='different event shapes'):
         D.kl_divergence(p, q)
+
+
+def test_cumulative_distribution_transform_matches_torch(device):
+    def fn(lib, loc, scale, x):
+        t = lib.distributions.transforms.CumulativeDistributionTransform(lib.distributions.Normal(loc, scale))
+        y = t(x)
+        return y, t.inv(y), t.log_abs_det_jacobian(x, y)
+
+    compare(fn, _u(-1, 1), _u(0.5, 2), _u(-2, 2), rtol=1e-6, atol=1e-8, device=device)
+
+
+def test_cumulative_distribution_transform_pushes_to_uniform():
+    """A distribution pushed through its own CDF is Uniform(0, 1): log density 0 on the unit interval."""
+    import npnn
+    D = npnn.distributions
+    base = D.Gumbel(npnn.tensor([0.3, -1.0]), npnn.tensor([1.5, 0.7]))
+    t = D.transforms.CumulativeDistributionTransform(base)
+    assert t.domain is base.support and t.codomain is D.constraints.unit_interval and t.sign == 1
+    u = D.TransformedDistribution(base, [t])
+    np.testing.assert_allclose(u.log_prob(npnn.tensor([0.2, 0.9])).numpy(), 0.0, atol=1e-12)
