@@ -23,7 +23,7 @@ class FrexpBackward0(Node):
 
     def backward(self, g):
         xp = array_module(self.exponent)
-        scale = xp.ldexp(xp.ones(self.exponent.shape, dtype=g._data.dtype), self.exponent)
+        scale = xp.ldexp(xp.ones(self.exponent.shape), self.exponent).astype(g._data.dtype)
         return (g / make(scale),)
 
 
@@ -31,7 +31,8 @@ def frexp(input, *, out=None):
     """``(mantissa, exponent)`` with ``input = mantissa * 2**exponent``, ``|mantissa|`` in [0.5, 1) (or 0) and an
     int32 exponent; inf and NaN keep their value with exponent 0. The mantissa is differentiable."""
     x = input._data
-    if x.dtype.kind != 'f':
+    bf16 = x.dtype.name == 'bfloat16'  # ml_dtypes' type: no NumPy ufuncs, computed through float32
+    if x.dtype.kind != 'f' and not bf16:
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     if out is not None:
         om, oe = out
@@ -42,8 +43,8 @@ def frexp(input, *, out=None):
             raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got "
                                f"{_CPP_NAMES.get(oe._data.dtype.name, oe._data.dtype.name)}")
     xp = array_module(x)
-    m, e = xp.frexp(x)
-    e = e.astype('int32', copy=False)
+    m, e = xp.frexp(x.astype('float32') if bf16 else x)
+    m, e = m.astype(x.dtype, copy=False), e.astype('int32', copy=False)
     if recording(input):
         node = FrexpBackward0((input,))
         node.exponent = e
