@@ -35,15 +35,16 @@ from .von_mises import VonMises
 from .weibull import Weibull
 from . import transforms
 from .transforms import (AffineTransform, ComposeTransform, CumulativeDistributionTransform, ExpTransform,
-                         PowerTransform, SigmoidTransform, SoftmaxTransform, StickBreakingTransform, TanhTransform, Transform)
+                         PowerTransform, SigmoidTransform, SoftmaxTransform, StickBreakingTransform, TanhTransform,
+                         Transform)
 from .transformed_distribution import TransformedDistribution
 
 __all__ = ['Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Chi2', 'Dirichlet', 'Distribution',
-           'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfNormal', 'Independent', 'Laplace', 'LogNormal', 'MixtureSameFamily',
-           'Multinomial',
-           'MultivariateNormal',
-           'Normal', 'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Poisson', 'RelaxedBernoulli', 'RelaxedOneHotCategorical', 'StudentT', 'TransformedDistribution', 'Uniform', 'constraints',
-           'transforms', 'kl_divergence',
-           'register_kl', 'AffineTransform', 'ComposeTransform', 'ExpTransform', 'SigmoidTransform',
-           'TanhTransform', 'Transform', 'HalfCauchy', 'Kumaraswamy', 'LowRankMultivariateNormal', 'NegativeBinomial', 'Pareto', 'VonMises', 'Weibull',
-           'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform', 'CumulativeDistributionTransform']
+           'Exponential', 'Gamma', 'Geometric', 'Gumbel', 'HalfCauchy', 'HalfNormal', 'Independent', 'Kumaraswamy',
+           'Laplace', 'LogNormal', 'LowRankMultivariateNormal', 'MixtureSameFamily', 'Multinomial',
+           'MultivariateNormal', 'NegativeBinomial', 'Normal', 'OneHotCategorical',
+           'OneHotCategoricalStraightThrough', 'Pareto', 'Poisson', 'RelaxedBernoulli', 'RelaxedOneHotCategorical',
+           'StudentT', 'TransformedDistribution', 'Uniform', 'VonMises', 'Weibull', 'constraints', 'transforms',
+           'kl_divergence', 'register_kl', 'AffineTransform', 'ComposeTransform', 'CumulativeDistributionTransform',
+           'ExpTransform', 'PowerTransform', 'SigmoidTransform', 'SoftmaxTransform', 'StickBreakingTransform',
+           'TanhTransform', 'Transform']

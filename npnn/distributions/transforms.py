@@ -6,7 +6,8 @@ import npnn
 from . import constraints
 
 __all__ = ['Transform', 'ExpTransform', 'AffineTransform', 'SigmoidTransform', 'TanhTransform',
-           'ComposeTransform', 'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform', 'CumulativeDistributionTransform']
+           'ComposeTransform', 'PowerTransform', 'SoftmaxTransform', 'StickBreakingTransform',
+           'CumulativeDistributionTransform']
 
 
 class Transform:
