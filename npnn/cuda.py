@@ -306,7 +306,8 @@ def stream(s):
 
 
 class amp:
-    """``npnn.cuda.amp``: the older spelling of ``npnn.amp`` (see there: no dtype changes, no scaling)."""
+    """``npnn.cuda.amp``: the older spelling of ``npnn.amp`` (see there: autocast changes no dtype; GradScaler
+    scales and skips steps with inf/nan gradients)."""
 
     class autocast(_amp.autocast):
         def __init__(self, enabled=True, dtype=None, cache_enabled=True):

@@ -13,25 +13,11 @@ INPLACE = 'Inplace update to inference tensor outside InferenceMode is not allow
 REQUIRES = 'Setting requires_grad=True on inference tensor outside InferenceMode is not allowed'
 
 
-def _creation_marks():
-    with npnn.inference_mode():
-        return npnn.ones(1).is_inference()
-
-
-CREATION_MARKS = _creation_marks()
-needs_creation_mark = pytest.mark.xfail(
-    not CREATION_MARKS, strict=True, reason='tensor creation does not yet mark tensors made under inference_mode')
-
-
 def _inference_tensor(lib, data, device='cpu'):
     with lib.inference_mode():
-        t = lib.tensor(data, device=device)
-    if lib is npnn and not CREATION_MARKS:
-        t._inference = True  # what creation does once it marks inference tensors
-    return t
+        return lib.tensor(data, device=device)
 
 
-@needs_creation_mark
 def test_is_inference_matches_torch(device):
     got = []
     for lib, dev in ((npnn, device), (torch, 'cpu')):

@@ -5,7 +5,7 @@ import numpy as np
 
 from ...backend import dtypes
 from ...backend.device import array_module, cupy_if_loaded, device_of
-from ..grad_mode import state
+from ..grad_mode import state, inference_regions
 
 SCALARS = (int, float, bool, complex, np.number, np.bool_)
 
@@ -28,6 +28,8 @@ def make(data, node=None, out=0):
     t._vc = [0]
     if out:
         t._out = out
+    if inference_regions[0] and state.inference:  # (a plain list read while no inference region is open)
+        t._inference = True
     return t
 
 
