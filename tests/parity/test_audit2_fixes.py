@@ -539,3 +539,13 @@ def test_storage_offset_of_views_matches_torch():
         return [v.storage_offset() for v in (x, x[2:], x[1], x[1:, 2:], x.t()[3], x.reshape(-1)[5:],
                                              x[:, 3].unsqueeze(0), x.narrow(1, 2, 3), x[1:].clone())]
     assert offsets(npnn) == offsets(torch)
+
+
+def test_clamp_and_masked_fill_backward_give_zero_where_cut_even_for_inf_or_nan_grads():
+    def run(L):
+        x = L.tensor([-2., 0.5, 3.], requires_grad=True)
+        x.clamp(-1, 1).backward(L.tensor([float('inf'), 1., float('nan')]))
+        z = L.tensor([1., 2.], requires_grad=True)
+        z.masked_fill(L.tensor([True, False]), 0.).backward(L.tensor([float('inf'), 2.]))
+        return x.grad.tolist() + z.grad.tolist()
+    assert run(npnn) == run(torch) == [0., 1., 0., 0., 2.]

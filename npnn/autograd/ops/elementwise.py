@@ -740,7 +740,6 @@ class ClampBackward1(Node):
 
     def backward(self, g):
         (x,) = self.saved_tensors()
-        m = None
         xd = x._data
         xp = array_module(xd)
         mask = xp.ones(xd.shape, dtype=bool)
@@ -748,8 +747,7 @@ class ClampBackward1(Node):
             mask &= xd >= (self.lo._data if isinstance(self.lo, Tensor()) else self.lo)
         if self.hi is not None:
             mask &= xd <= (self.hi._data if isinstance(self.hi, Tensor()) else self.hi)
-        m = make(mask.astype(g._data.dtype))
-        return g * m
+        return where(make(mask), g, 0.0)  # 0 outside the range even where g is inf or nan, as PyTorch
 
 
 def clamp(input, min=None, max=None, *, out=None):

@@ -634,10 +634,9 @@ class MaskedFillBackward0(Node):
     def backward(self, g):
         nx, nv = self.next
         m = make(self.mask)
-        zero = g * 0.0
         from .elementwise import where
-        gx = where(m, zero, g) if nx is not None else None
-        gv = where(m, g, zero).sum() if nv is not None else None
+        gx = where(m, 0.0, g) if nx is not None else None     # 0 even where g is inf or nan, as PyTorch
+        gv = where(m, g, 0.0).sum() if nv is not None else None
         return gx, gv
 
 
