@@ -19,6 +19,37 @@ def _as_tensor(temperature, like):
     return npnn.tensor(float(temperature), dtype=like.dtype, device=like.device)
 
 
+class _Relaxed(TransformedDistribution):
+    """A relaxed distribution: ``_transform`` applied to the ``_base`` distribution of the same temperature
+    and probs/logits, whose parameters it exposes."""
+    has_rsample = True
+    _base = _transform = None
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        base = self._base(temperature, probs, logits, validate_args=validate_args)
+        super().__init__(base, self._transform(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(type(self), _instance)
+        new.base_dist = self.base_dist.expand(batch_shape)
+        new.transforms = self.transforms
+        Distribution.__init__(new, npnn.Size(batch_shape), self.event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs
+
+
 class ExpRelaxedCategorical(Distribution):
     """The log of a ``RelaxedOneHotCategorical`` sample: ``log_softmax((logits + Gumbel noise) / temperature)``."""
     arg_constraints = {'probs': constraints.simplex, 'logits': constraints.real_vector}
@@ -71,36 +102,13 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_Relaxed):
     """Concrete distribution on the simplex: ``softmax((logits + Gumbel noise) / temperature)``;
     ``rsample`` is differentiable in the logits (and the temperature)."""
     arg_constraints = {'probs': constraints.simplex, 'logits': constraints.real_vector}
     support = constraints.simplex
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
-        super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        new.transforms = self.transforms
-        Distribution.__init__(new, npnn.Size(batch_shape), self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
+    _base = ExpRelaxedCategorical
+    _transform = ExpTransform
 
 
 class LogitRelaxedBernoulli(_BinaryProbsLogits, Distribution):
@@ -156,32 +164,9 @@ class LogitRelaxedBernoulli(_BinaryProbsLogits, Distribution):
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedBernoulli(_Relaxed):
     """Concrete relaxation of ``Bernoulli`` on (0, 1): ``sigmoid((logits + Logistic noise) / temperature)``."""
     arg_constraints = {'probs': constraints.unit_interval, 'logits': constraints.real}
     support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
-        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(RelaxedBernoulli, _instance)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        new.transforms = self.transforms
-        Distribution.__init__(new, npnn.Size(batch_shape), self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
+    _base = LogitRelaxedBernoulli
+    _transform = SigmoidTransform
