@@ -38,11 +38,6 @@ class Kumaraswamy(TransformedDistribution):
         new._validate_args = self._validate_args
         return new
 
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return super().log_prob(value)
-
     @property
     def mean(self):
         return _moment(self.concentration1, self.concentration0, 1)

@@ -34,11 +34,6 @@ class Pareto(TransformedDistribution):
     def support(self):
         return constraints.greater_than_eq(self.scale)
 
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return super().log_prob(value)
-
     @property
     def mean(self):
         a = _clamp_min(self.alpha, 1.0)  # infinite for alpha <= 1

@@ -1,7 +1,7 @@
 """``TransformedDistribution``: a base distribution pushed through elementwise bijections."""
 import npnn
 from .distribution import Distribution
-from .transforms import ComposeTransform, Transform
+from .transforms import Transform
 
 __all__ = ['TransformedDistribution']
 
@@ -43,6 +43,8 @@ class TransformedDistribution(Distribution):
         return x
 
     def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
         y = value
         lp = 0.0
         event_dims = len(self.event_shape)

@@ -33,11 +33,6 @@ class Weibull(TransformedDistribution):
         new._validate_args = self._validate_args
         return new
 
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return super().log_prob(value)
-
     @property
     def mean(self):
         return self.scale * (1 + self.concentration_reciprocal).lgamma().exp()

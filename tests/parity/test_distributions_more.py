@@ -541,3 +541,13 @@ def test_cumulative_distribution_transform_pushes_to_uniform():
     assert t.domain is base.support and t.codomain is D.constraints.unit_interval and t.sign == 1
     u = D.TransformedDistribution(base, [t])
     np.testing.assert_allclose(u.log_prob(npnn.tensor([0.2, 0.9])).numpy(), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize('name,args,bad', [('LogNormal', (0., 1.), -1.), ('Weibull', (1., 2.), -0.5),
+                                           ('Pareto', (2., 1.5), 1.0)])
+def test_transformed_families_check_the_support_in_log_prob_like_torch(name, args, bad):
+    import npnn
+    for L in (npnn, torch):
+        d = getattr(L.distributions, name)(*[L.tensor(a) for a in args], validate_args=True)
+        with pytest.raises(ValueError, match='Expected value argument'):
+            d.log_prob(L.tensor(bad))
