@@ -13,7 +13,7 @@ from ..autograd.ops import matmul, vector_norm  # noqa: F401
 from ..autograd.ops._util import make, recording, norm_dim, check_broadcast
 from ..backend.device import array_module
 from . import _prim
-from ._prim import LinAlgError, check_matrix, solve_triangular  # noqa: F401
+from ._prim import LinAlgError, check_matrix, solve_triangular, _assign  # noqa: F401
 from .eig import eig, eigvals, eig_result  # noqa: F401
 
 __all__ = ['inv', 'inv_ex', 'det', 'slogdet', 'logdet', 'solve', 'solve_ex', 'cholesky', 'cholesky_ex', 'qr',
@@ -39,17 +39,6 @@ lu_unpack_result = collections.namedtuple('lu_unpack', ['P', 'L', 'U'])
 qr_result = _prim.qr_result
 svd_result = _prim.svd_result
 eigh_result = _prim.eigh_result
-
-
-def _assign(res, out):
-    if out is None:
-        return res
-    if isinstance(out, (tuple, list)):
-        for o, r in zip(out, res):
-            o._assign_out(r)
-        return out
-    out._assign_out(res)
-    return out
 
 
 def _eye(a, n, m=None):

@@ -655,3 +655,15 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, name='torch.linalg.lu_fac
         n.save_output(out)
         return out, make(piv), make(info)
     return make(lu), make(piv), make(info)
+
+
+def _assign(res, out):
+    """``res`` written into ``out`` (a tensor or a tuple of tensors) when given; else ``res``."""
+    if out is None:
+        return res
+    if isinstance(out, (tuple, list)):
+        for o, r in zip(out, res):
+            o._assign_out(r)
+        return out
+    out._assign_out(res)
+    return out

@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.node import Node
 from ..autograd.ops._util import make, recording
 from ..backend.device import array_module
-from ._prim import check_matrix
+from ._prim import check_matrix, _assign
 
 eig_result = collections.namedtuple('linalg_eig', ['eigenvalues', 'eigenvectors'])
 
@@ -116,13 +116,3 @@ def _check(A, name):
         raise NotImplementedError('"linalg_eig_out_cpu" not implemented for \'Half\'')
     return a
 
-
-def _assign(res, out):
-    if out is None:
-        return res
-    if isinstance(out, (tuple, list)):
-        for o, r in zip(out, res):
-            o._assign_out(r)
-        return out
-    out._assign_out(res)
-    return out
