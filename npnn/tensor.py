@@ -10,10 +10,10 @@ from .autograd import ops as _ops
 from .autograd.node import Node
 
 
-
 def _not_comparable(other):
     """True for operands a Tensor comparison does not take (None, str, dtype objects, arbitrary objects)."""
     return not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple))
+
 
 class Tensor:
     """A multi-dimensional array with autograd, like ``torch.Tensor``.
