@@ -12,7 +12,8 @@ from .autograd.node import Node
 
 def _not_comparable(other):
     """True for operands a Tensor comparison does not take (None, str, dtype objects, arbitrary objects)."""
-    return not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple))
+    return not (isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple))
+                or hasattr(other, '__cuda_array_interface__'))  # a CuPy array
 
 
 class Tensor:
