@@ -28,6 +28,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
 def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, accumulate, allow_unused):
     add = _add_tensors if create_graph else _ArraySum()
     observe = _node_observer
+    check_nan = state.anomaly and state.anomaly_check_nan  # read once, not per node
     buffers = {}       # node -> grad (or list of grads for multi-output nodes)
     heap = []
     leaf_grads = {}    # id(leaf) -> [leaf, grad]
@@ -94,7 +95,7 @@ def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, accumul
             if len(in_grads) != len(nxt):
                 raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients (expected "
                                    f"{len(nxt)}, got {len(in_grads)})")
-            if state.anomaly and state.anomaly_check_nan:
+            if check_nan:
                 _check_nan(node, in_grads)
             for e, g in zip(nxt, in_grads):
                 if e is None or g is None:
