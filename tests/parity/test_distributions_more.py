@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import compare, torch_or_skip
+from tests.parity.test_distributions_parity import STATS, _stat  # the statistic names and their evaluation
 
 torch = torch_or_skip()
 
@@ -35,16 +36,6 @@ CASES = {
                          _u(0.1, 0.9), True),
 }
 
-STATS = ['mean', 'variance', 'stddev', 'mode', 'entropy', 'log_prob', 'cdf', 'icdf']
-
-
-def _stat(D, ctor, params, value, stat):
-    d = ctor(D, *params)
-    if stat in ('log_prob', 'cdf', 'icdf'):
-        return getattr(d, stat)(value)
-    if stat == 'entropy':
-        return d.entropy()
-    return getattr(d, stat)
 
 
 def _torch_has(name, stat):
