@@ -1,7 +1,7 @@
 """Adafactor: Adam-like steps with a factored (row and column) second moment."""
 import numpy as np
 
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _step_tensor, _bump
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_lr, _step_tensor
 from ._adafactor import adafactor as _adafactor
 from ..tensor import Tensor
 from ..backend.device import on_device, array_module
@@ -71,19 +71,15 @@ class Adafactor(Optimizer):
                     raise RuntimeError("Adafactor does not support complex parameters")
                 if p._grad.is_sparse:
                     raise RuntimeError("Adafactor does not support sparse gradients")
-            for p, state in self._grads_and_states(group):
+            for p, state, step in self._steps(group):
                 if eps1 is None:
                     # PyTorch takes it from the first parameter's dtype and keeps it for the group's rest
                     eps1 = float(np.finfo(p._data.dtype).eps)
-                st = state['step']
-                st._data += 1
-                with on_device(p._data):
-                    _adafactor(p._data, p._grad._data, _arr(state.get('row_var')), _arr(state.get('col_var')),
-                               _arr(state.get('variance')), step=float(st._data), lr=lr,
-                               beta2_decay=float(group['beta2_decay']), eps1=float(eps1), eps2=float(eps2),
-                               d=float(group['d']), weight_decay=float(group['weight_decay']),
-                               maximize=group['maximize'])
-                _bump(p)
+                _adafactor(p._data, p._grad._data, _arr(state.get('row_var')), _arr(state.get('col_var')),
+                           _arr(state.get('variance')), step=step, lr=lr,
+                           beta2_decay=float(group['beta2_decay']), eps1=float(eps1), eps2=float(eps2),
+                           d=float(group['d']), weight_decay=float(group['weight_decay']),
+                           maximize=group['maximize'])
         return loss
 
 

@@ -1,8 +1,7 @@
 """Adagrad."""
 from .optimizer import (Optimizer, _use_grad, _to_scalar, _check_nonnegative, _fused_checks, _step_tensor,
-                        _zeros_like, _bump)
+                        _zeros_like)
 from . import _functional as F
-from ..backend.device import on_device
 
 __all__ = ['Adagrad']
 
@@ -40,12 +39,8 @@ class Adagrad(Optimizer):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
-            for p, state in self._grads_and_states(group):
-                st = state['step']
-                st._data += 1
-                with on_device(p._data):
-                    F.adagrad(p._data, p._grad._data, state['sum']._data, step=float(st._data), lr=lr,
-                              weight_decay=float(group['weight_decay']), lr_decay=float(group['lr_decay']),
-                              eps=float(group['eps']), maximize=group['maximize'])
-                _bump(p)
+            for p, state, step in self._steps(group):
+                F.adagrad(p._data, p._grad._data, state['sum']._data, step=step, lr=lr,
+                          weight_decay=float(group['weight_decay']), lr_decay=float(group['lr_decay']),
+                          eps=float(group['eps']), maximize=group['maximize'])
         return loss

@@ -1,8 +1,7 @@
 """Adam (with AMSGrad and optional decoupled weight decay)."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _zeros_like, _bump, _check_common, _fused_checks
+from .optimizer import Optimizer, _use_grad, _to_scalar, _zeros_like, _check_common, _fused_checks
 from . import _functional as F
 from ..tensor import Tensor
-from ..backend.device import on_device
 
 __all__ = ['Adam']
 
@@ -45,15 +44,11 @@ class Adam(Optimizer):
             beta1, beta2 = (float(_to_scalar(b)) for b in group['betas'])
             wd = float(_to_scalar(group['weight_decay']))
             amsgrad = group['amsgrad']
-            for p, state in self._grads_and_states(
+            for p, state, step in self._steps(
                     group, "Adam does not support sparse gradients, please consider SparseAdam instead"):
-                st = state['step']
-                st._data += 1
-                with on_device(p._data):
-                    F.adam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data,
-                           state['max_exp_avg_sq']._data if amsgrad else None, step=float(st._data), lr=lr,
-                           beta1=beta1, beta2=beta2, eps=float(group['eps']), weight_decay=wd, amsgrad=amsgrad,
-                           maximize=group['maximize'],
-                           decoupled_weight_decay=group.get('decoupled_weight_decay', False))
-                _bump(p)
+                F.adam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data,
+                       state['max_exp_avg_sq']._data if amsgrad else None, step=step, lr=lr,
+                       beta1=beta1, beta2=beta2, eps=float(group['eps']), weight_decay=wd, amsgrad=amsgrad,
+                       maximize=group['maximize'],
+                       decoupled_weight_decay=group.get('decoupled_weight_decay', False))
         return loss

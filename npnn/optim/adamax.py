@@ -1,7 +1,6 @@
 """Adamax (Adam with the infinity norm)."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_common, _bump
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_common
 from . import _functional as F
-from ..backend.device import on_device
 
 __all__ = ['Adamax']
 
@@ -25,12 +24,8 @@ class Adamax(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
             beta1, beta2 = (float(b) for b in group['betas'])
-            for p, state in self._grads_and_states(group, "Adamax does not support sparse gradients"):
-                st = state['step']
-                st._data += 1
-                with on_device(p._data):
-                    F.adamax(p._data, p._grad._data, state['exp_avg']._data, state['exp_inf']._data,
-                             step=float(st._data), lr=lr, beta1=beta1, beta2=beta2, eps=float(group['eps']),
-                             weight_decay=float(group['weight_decay']), maximize=group['maximize'])
-                _bump(p)
+            for p, state, step in self._steps(group, "Adamax does not support sparse gradients"):
+                F.adamax(p._data, p._grad._data, state['exp_avg']._data, state['exp_inf']._data,
+                         step=step, lr=lr, beta1=beta1, beta2=beta2, eps=float(group['eps']),
+                         weight_decay=float(group['weight_decay']), maximize=group['maximize'])
         return loss

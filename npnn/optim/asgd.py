@@ -1,8 +1,7 @@
 """ASGD: averaged stochastic gradient descent."""
 from .optimizer import (Optimizer, _use_grad, _to_scalar, _check_nonnegative, _step_tensor, _f32_scalar,
-                        _zeros_like, _bump)
+                        _zeros_like)
 from . import _functional as F
-from ..backend.device import on_device
 
 __all__ = ['ASGD']
 
@@ -31,15 +30,10 @@ class ASGD(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
             lambd, alpha, t0 = float(group['lambd']), float(group['alpha']), float(group['t0'])
-            for p, state in self._grads_and_states(group, "ASGD does not support sparse gradients"):
-                st = state['step']
-                st._data += 1
-                with on_device(p._data):
-                    F.asgd(p._data, p._grad._data, state['ax']._data, eta=float(state['eta']._data),
-                           mu=float(state['mu']._data), lambd=lambd, weight_decay=float(group['weight_decay']),
-                           maximize=group['maximize'])
-                _bump(p)
-                step = float(st._data)
+            for p, state, step in self._steps(group, "ASGD does not support sparse gradients"):
+                F.asgd(p._data, p._grad._data, state['ax']._data, eta=float(state['eta']._data),
+                       mu=float(state['mu']._data), lambd=lambd, weight_decay=float(group['weight_decay']),
+                       maximize=group['maximize'])
                 state['eta']._data[...] = lr / ((1 + lambd * lr * step) ** alpha)
                 state['mu']._data[...] = 1 / max(1, step - t0)
         return loss

@@ -2,9 +2,8 @@
 import numpy as np
 
 from .optimizer import (Optimizer, _use_grad, _to_scalar, _check_common, _check_nonnegative, _step_tensor,
-                        _f32_scalar, _zeros_like, _bump)
+                        _f32_scalar, _zeros_like)
 from . import _functional as F
-from ..backend.device import on_device
 
 __all__ = ['NAdam']
 
@@ -37,18 +36,13 @@ class NAdam(Optimizer):
             lr = float(_to_scalar(group['lr']))
             beta1, beta2 = (float(b) for b in group['betas'])
             md = float(group['momentum_decay'])
-            for p, state in self._grads_and_states(group, "NAdam does not support sparse gradients"):
-                st = state['step']
-                st._data += 1
-                step = float(st._data)
+            for p, state, step in self._steps(group, "NAdam does not support sparse gradients"):
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * md)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
                 mp = state['mu_product']
                 mp._data[...] = np.float32(float(mp._data)) * np.float32(mu)
-                with on_device(p._data):
-                    F.nadam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data, step=step,
-                            mu_product=float(mp._data), mu=mu, mu_next=mu_next, lr=lr, beta1=beta1, beta2=beta2,
-                            eps=float(group['eps']), weight_decay=float(group['weight_decay']),
-                            maximize=group['maximize'], decoupled_weight_decay=group['decoupled_weight_decay'])
-                _bump(p)
+                F.nadam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data, step=step,
+                        mu_product=float(mp._data), mu=mu, mu_next=mu_next, lr=lr, beta1=beta1, beta2=beta2,
+                        eps=float(group['eps']), weight_decay=float(group['weight_decay']),
+                        maximize=group['maximize'], decoupled_weight_decay=group['decoupled_weight_decay'])
         return loss

@@ -430,6 +430,17 @@ class Optimizer:
                 self._init_state(group, p, state)
             yield p, state
 
+    def _steps(self, group, sparse_error=None):
+        """Like ``_grads_and_states``, for optimizers that count steps: each parameter's ``state['step']``
+        is advanced first, the loop body runs under the parameter's device, and the parameter's version is
+        bumped after it. Yields ``(p, state, step)`` with the new step count as a float."""
+        for p, state in self._grads_and_states(group, sparse_error):
+            st = state['step']
+            st._data += 1
+            with on_device(p._data):
+                yield p, state, float(st._data)
+            _bump(p)
+
 
 def _grad_array(p):
     return p._grad._data

@@ -1,7 +1,6 @@
 """RAdam: rectified Adam."""
-from .optimizer import Optimizer, _use_grad, _to_scalar, _check_common, _bump
+from .optimizer import Optimizer, _use_grad, _to_scalar, _check_common
 from . import _functional as F
-from ..backend.device import on_device
 
 __all__ = ['RAdam']
 
@@ -27,13 +26,9 @@ class RAdam(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group['lr']))
             beta1, beta2 = (float(b) for b in group['betas'])
-            for p, state in self._grads_and_states(group, "RAdam does not support sparse gradients"):
-                st = state['step']
-                st._data += 1
-                with on_device(p._data):
-                    F.radam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data,
-                            step=float(st._data), lr=lr, beta1=beta1, beta2=beta2, eps=float(group['eps']),
-                            weight_decay=float(group['weight_decay']), maximize=group['maximize'],
-                            decoupled_weight_decay=group['decoupled_weight_decay'])
-                _bump(p)
+            for p, state, step in self._steps(group, "RAdam does not support sparse gradients"):
+                F.radam(p._data, p._grad._data, state['exp_avg']._data, state['exp_avg_sq']._data,
+                        step=step, lr=lr, beta1=beta1, beta2=beta2, eps=float(group['eps']),
+                        weight_decay=float(group['weight_decay']), maximize=group['maximize'],
+                        decoupled_weight_decay=group['decoupled_weight_decay'])
         return loss
